@@ -1,0 +1,86 @@
+/*
+ * http.h — the request and response that the web and api layers see.
+ *
+ * The http layer (server.c, the libmicrohttpd adapter) reads a whole request
+ * within the limits of lib/limits.h, fills a struct request, finds the route
+ * (router.c) and calls its handler on the connection's own thread. The
+ * handler fills the struct response; the adapter sends it with the security
+ * headers. Handlers never see libmicrohttpd.
+ *
+ * Memory: everything in a request (strings, parsed form, response body)
+ * lives in req->arena and is freed after the response is sent.
+ * Threading: one request = one thread; handlers may block (database).
+ */
+#ifndef ONRAMP_HTTP_H
+#define ONRAMP_HTTP_H
+
+#include <stddef.h>
+
+#include "lib/arena.h"
+#include "lib/buf.h"
+
+struct app; /* the application context (web/app.h), opaque here */
+
+enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_OTHER };
+
+/* One name=value pair from a query string, form body or cookie header. */
+struct http_param {
+	const char *name;   /* NUL-terminated, valid UTF-8 checked by the parser */
+	const char *value;  /* NUL-terminated */
+	size_t      value_len;
+};
+
+struct http_params {
+	struct http_param *items;
+	size_t             count;
+};
+
+struct request {
+	arena              arena;         /* per-request memory */
+	struct app        *app;
+	enum http_method   method;
+	const char        *path;          /* decoded path, e.g. "/staff/people/12" */
+	const char        *path_args[4];  /* captures of "{}" segments in the route */
+	struct http_params query;         /* ?a=b */
+	struct http_params form;          /* urlencoded or multipart body fields */
+	struct http_params cookies;
+	const char        *content_type;  /* header value or NULL */
+	const char        *body;          /* raw body (NUL-terminated) or NULL */
+	size_t             body_len;
+	const char        *client_ip;     /* textual peer address */
+	const char        *user_agent;    /* header or "" */
+	int                is_https;      /* base URL is https */
+	void              *user;          /* the logged-in staff user (domain/auth.h), or NULL */
+	const char        *session_token; /* raw session token from the cookie, or NULL */
+	const char        *csrf_token;    /* the token forms must echo (http/csrf.c) */
+};
+
+struct response {
+	int         status;          /* 200 by default */
+	const char *content_type;    /* "text/html; charset=utf-8" by default */
+	buf         body;            /* max LIMIT_PAGE_MAX */
+	const char *location;        /* for redirects, or NULL */
+	const char *set_cookies[4];  /* full Set-Cookie header values */
+	size_t      n_set_cookies;
+	const char *extra_headers[8][2]; /* name, value */
+	size_t      n_extra_headers;
+	const char *cache_control;   /* default "no-store" */
+	const char *file_path;       /* send this file instead of body (static assets), or NULL */
+};
+
+/* A route handler: fills res; returns 0 (the response is sent as is). */
+typedef int (*http_handler)(struct request *req, struct response *res);
+
+/* Returns the first value of name in params, or NULL. */
+const char *http_param_get(const struct http_params *p, const char *name);
+/* Collects every value of name (checkbox groups) into out (up to max); returns the count. */
+size_t http_param_get_all(const struct http_params *p, const char *name, const char **out, size_t max);
+
+/* Response helpers. */
+void http_redirect(struct response *res, int status, const char *location);
+/* A plain-text error page with a message a person can act on. */
+void http_error(struct response *res, int status, const char *message);
+void http_add_header(struct response *res, const char *name, const char *value);
+void http_set_cookie(struct response *res, const char *cookie);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * db.h — the database handle, seen from outside the store layer.
+ *
+ * Only the store layer (src/store/) talks SQL or includes sqlite3.h; the
+ * layers above hold a struct db * and call domain functions. The handle is
+ * thread-safe: reads use a pool of read connections; all writes go to one
+ * writer thread that commits them in groups (group commit: many requests
+ * share one transaction and one fsync; each request's work runs in its own
+ * savepoint so one failing request does not undo the others). A write
+ * returns only after its group is durably committed.
+ *
+ * URLs: "sqlite:PATH" (WAL, busy timeout, foreign keys on, synchronous=FULL)
+ * and, from the PostgreSQL issue on, "postgres://…".
+ */
+#ifndef ONRAMP_DB_H
+#define ONRAMP_DB_H
+
+#include <stddef.h>
+
+struct db;
+
+/* Checks a database URL's form without opening it. Returns 0, or -1 with a
+ * one-line reason in err. */
+int db_url_check(const char *url, char *err, size_t errlen);
+
+/* Opens the database (creating an SQLite file if missing) and starts the
+ * writer thread. Does not migrate. Returns 0 and *out, or -1 with a reason. */
+int db_open(const char *url, struct db **out, char *err, size_t errlen);
+/* Stops the writer (after committing what is queued) and closes everything. */
+void db_close(struct db *db);
+
+/* Applies pending migrations in order, each in its own transaction.
+ * Sets *applied to how many ran. Returns 0 or -1 with a reason. */
+int db_migrate(struct db *db, int *applied, char *err, size_t errlen);
+/* Returns 1 if every migration is applied, 0 if not, -1 on error. */
+int db_migrations_current(struct db *db);
+
+/* Copies the live database to path with SQLite's online backup API, safe
+ * while the server writes. Returns 0 or -1 with a reason. */
+int db_backup(struct db *db, const char *path, char *err, size_t errlen);
+
+#endif

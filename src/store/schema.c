@@ -1,0 +1,129 @@
+/*
+ * schema.c — the database schema as ordered migrations.
+ *
+ * A migration is never edited once released: a change is a new entry.
+ * Timestamps are INTEGER seconds since the epoch (UTC). Emails and phones
+ * live in their own tables whose primary keys make "unique by email and by
+ * phone" a database constraint, not a hope. Multi-choice answers live in
+ * person_choices so filters use an index. people_fts is the FTS5 index for
+ * the staff search (name, emails, phone digits, ZIP), kept by store_people.c.
+ */
+#include "store/sql.h"
+
+static const char schema_v1_sqlite[] =
+	"CREATE TABLE users ("
+	" id INTEGER PRIMARY KEY,"
+	" email TEXT NOT NULL UNIQUE,"
+	" password_hash TEXT NOT NULL,"
+	" role TEXT NOT NULL,"
+	" disabled INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL,"
+	" password_changed_at INTEGER NOT NULL);"
+
+	"CREATE TABLE people ("
+	" id INTEGER PRIMARY KEY,"
+	" first_name TEXT NOT NULL,"
+	" last_name TEXT NOT NULL,"
+	" preferred_name TEXT,"
+	" address1 TEXT, address2 TEXT, city TEXT, state TEXT, zip TEXT,"
+	" birth_date TEXT, age_range TEXT,"
+	" issues TEXT, why_run TEXT,"
+	" demographics BLOB,"                 /* nonce || crypto_secretbox(JSON) */
+	" consent_email INTEGER NOT NULL DEFAULT 0,"
+	" consent_sms INTEGER NOT NULL DEFAULT 0,"
+	" consent_share INTEGER NOT NULL DEFAULT 0,"
+	" source TEXT, ref_code TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX people_created ON people(created_at);"
+	"CREATE INDEX people_state ON people(state, created_at);"
+	"CREATE INDEX people_source ON people(source, created_at);"
+	"CREATE INDEX people_name ON people(last_name, first_name);"
+
+	"CREATE TABLE person_emails ("
+	" email TEXT PRIMARY KEY,"            /* normalized */
+	" person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE INDEX person_emails_person ON person_emails(person_id);"
+
+	"CREATE TABLE person_phones ("
+	" phone TEXT PRIMARY KEY,"            /* E.164 */
+	" person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE INDEX person_phones_person ON person_phones(person_id);"
+
+	"CREATE TABLE person_choices ("
+	" person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+	" field TEXT NOT NULL,"               /* office_interests, help_wanted */
+	" code TEXT NOT NULL,"
+	" PRIMARY KEY (person_id, field, code));"
+	"CREATE INDEX person_choices_code ON person_choices(field, code, person_id);"
+
+	"CREATE TABLE submissions ("
+	" id INTEGER PRIMARY KEY,"
+	" person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,"
+	" kind TEXT NOT NULL,"                /* signup, intake, nomination */
+	" status TEXT NOT NULL,"              /* accepted, held */
+	" source TEXT, ref_code TEXT,"
+	" payload TEXT NOT NULL,"             /* JSON of the typed answers, sensitive ones removed */
+	" sensitive BLOB,"                    /* nonce || crypto_secretbox(JSON of sensitive answers) */
+	" ip_hash TEXT,"
+	" received_at INTEGER NOT NULL);"
+	"CREATE INDEX submissions_person ON submissions(person_id, received_at);"
+	"CREATE INDEX submissions_received ON submissions(received_at);"
+
+	"CREATE TABLE duplicate_flags ("
+	" id INTEGER PRIMARY KEY,"
+	" person_a INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+	" person_b INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+	" submission_id INTEGER REFERENCES submissions(id) ON DELETE SET NULL,"
+	" reason TEXT NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'open',"  /* open, merged, dismissed */
+	" created_at INTEGER NOT NULL,"
+	" resolved_at INTEGER,"
+	" resolved_by INTEGER REFERENCES users(id));"
+	"CREATE INDEX duplicate_flags_status ON duplicate_flags(status, created_at);"
+	"CREATE INDEX duplicate_flags_a ON duplicate_flags(person_a);"
+	"CREATE INDEX duplicate_flags_b ON duplicate_flags(person_b);"
+
+	"CREATE TABLE notes ("
+	" id INTEGER PRIMARY KEY,"
+	" person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,"
+	" author_id INTEGER REFERENCES users(id),"
+	" body TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE INDEX notes_person ON notes(person_id, created_at);"
+
+	"CREATE TABLE sessions ("
+	" token_hash TEXT PRIMARY KEY,"       /* hex of a hash of the cookie's token */
+	" user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	" created_at INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL);"      /* absolute expiry */
+	"CREATE INDEX sessions_user ON sessions(user_id);"
+
+	"CREATE TABLE login_failures ("
+	" key TEXT PRIMARY KEY,"              /* 'acct:<email>' or 'ip:<hash>' */
+	" window_start INTEGER NOT NULL,"
+	" count INTEGER NOT NULL);"
+
+	"CREATE TABLE audit_log ("
+	" id INTEGER PRIMARY KEY,"
+	" at INTEGER NOT NULL,"
+	" user_id INTEGER REFERENCES users(id),"
+	" action TEXT NOT NULL,"              /* e.g. person.note_add, person.merge */
+	" entity TEXT NOT NULL,"
+	" entity_id INTEGER,"
+	" before TEXT,"                       /* JSON or NULL */
+	" after TEXT,"                        /* JSON or NULL */
+	" prev_hash TEXT NOT NULL,"
+	" hash TEXT NOT NULL);"
+	"CREATE INDEX audit_log_at ON audit_log(at);"
+
+	"CREATE VIRTUAL TABLE people_fts USING fts5("
+	" name, contact, zip, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');";
+
+const struct migration migrations[] = {
+	{ 1, "people core, accounts, audit", schema_v1_sqlite, NULL },
+};
+const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);

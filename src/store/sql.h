@@ -1,0 +1,91 @@
+/*
+ * sql.h — the store layer's own interface to a database engine.
+ *
+ * Only files in src/store/ include this. Area files (store_people.c,
+ * store_users.c, …) write constant SQL text with "?" parameters and run it
+ * through these calls; the engine files (db_sqlite.c, later db_postgres.c)
+ * implement them. Where the dialects differ, an area file picks the text by
+ * db_conn_dialect(). No SQL text is ever built from input.
+ *
+ * Reads: db_read_begin() lends a pooled read connection to one thread;
+ * db_read_end() gives it back. Writes: db_write() runs a callback on the one
+ * writer connection inside a savepoint of a group transaction and returns
+ * when that transaction is durably committed (see db.h).
+ *
+ * Statements are cached per connection, keyed by the SQL text's address, so
+ * pass string literals. A statement from db_prepare() is reset and unbound;
+ * finish with db_done() before preparing the same SQL again on the connection.
+ */
+#ifndef ONRAMP_SQL_H
+#define ONRAMP_SQL_H
+
+#include <stddef.h>
+
+#include "store/db.h"
+
+struct db_conn;
+struct db_stmt;
+
+enum db_rc {
+	DB_OK         = 0,
+	DB_ROW        = 100,  /* db_step: a row is ready */
+	DB_DONE       = 101,  /* db_step: no more rows */
+	DB_ERROR      = -1,   /* anything else (logged where it happened) */
+	DB_CONSTRAINT = -2,   /* a UNIQUE/FOREIGN KEY/CHECK constraint failed */
+	DB_FULL       = -3,   /* disk full or I/O error: the caller answers 503 */
+};
+
+enum db_dialect { DB_DIALECT_SQLITE, DB_DIALECT_POSTGRES };
+
+/* Lends a read connection (blocks while all LIMIT_DB_READ_CONNECTIONS are
+ * out). Never NULL. Return it with db_read_end(). */
+struct db_conn *db_read_begin(struct db *db);
+void db_read_end(struct db *db, struct db_conn *c);
+
+/* A unit of writing work. Returns >= 0 to keep its changes (the value is
+ * passed back by db_write), < 0 to roll them back (its savepoint only). */
+typedef int (*db_write_fn)(struct db_conn *c, void *arg);
+
+/* Runs fn(c, arg) on the writer thread inside its own savepoint of a group
+ * transaction; returns fn's value once the group is committed, fn's negative
+ * value if fn failed, or DB_ERROR / DB_FULL if the commit failed (then none of
+ * fn's changes exist). Blocks the calling thread, not the writer. */
+int db_write(struct db *db, db_write_fn fn, void *arg);
+
+/* Statement lifecycle: prepare (cached), bind (1-based), step, read columns
+ * (0-based), done. db_prepare returns NULL on error (logged). */
+struct db_stmt *db_prepare(struct db_conn *c, const char *sql);
+int  db_bind_int(struct db_stmt *s, int i, long long v);
+int  db_bind_text(struct db_stmt *s, int i, const char *v);        /* NULL binds NULL */
+int  db_bind_blob(struct db_stmt *s, int i, const void *p, size_t n); /* NULL binds NULL */
+int  db_bind_null(struct db_stmt *s, int i);
+int  db_step(struct db_stmt *s);                 /* DB_ROW, DB_DONE, or < 0 */
+long long   db_col_int(struct db_stmt *s, int i);
+const char *db_col_text(struct db_stmt *s, int i); /* NULL for SQL NULL; valid until next step/done */
+const void *db_col_blob(struct db_stmt *s, int i, size_t *len);
+int  db_col_is_null(struct db_stmt *s, int i);
+void db_done(struct db_stmt *s);                 /* reset and clear bindings */
+
+/* Runs constant SQL without parameters or rows (schema). Returns DB_OK or < 0. */
+int db_exec(struct db_conn *c, const char *sql);
+/* Rows changed by the last INSERT/UPDATE/DELETE on c. */
+long long db_changes(struct db_conn *c);
+enum db_dialect db_conn_dialect(struct db_conn *c);
+
+/* Current time in whole seconds since the epoch (UTC); every stored
+ * timestamp is this, as an INTEGER/BIGINT column. */
+long long db_now(void);
+
+/* The migrations, in order (schema.c). Each is one or more statements of
+ * constant SQL for the dialect; applied in one transaction each and recorded
+ * in schema_migrations(version). */
+struct migration {
+	int         version;
+	const char *name;
+	const char *sqlite;
+	const char *postgres;  /* NULL until the PostgreSQL backend exists */
+};
+extern const struct migration migrations[];
+extern const size_t migrations_count;
+
+#endif

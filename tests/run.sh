@@ -1,0 +1,56 @@
+#!/bin/sh
+# run.sh — runs every test suite and prints one closing line "N passed, N failed".
+#
+# Each cmocka binary prints TAP (CMOCKA_MESSAGE_OUTPUT=TAP); the browser test
+# prints TAP through node's test runner. A suite that exits non-zero without
+# reporting a failure (a crash, a sanitizer report) counts as one failure.
+# Exit status: 0 only if nothing failed.
+set -u
+BUILD=${BUILD:-build}
+export ONRAMP_BIN="$PWD/$BUILD/onramp"
+export CMOCKA_MESSAGE_OUTPUT=TAP
+passed=0
+failed=0
+logdir=$(mktemp -d)
+
+run_suite() { # name command...
+	name=$1; shift
+	log="$logdir/$(echo "$name" | tr '/ ' '__').log"
+	"$@" >"$log" 2>&1
+	rc=$?
+	p=$(grep -cE '^ok [0-9]+' "$log")
+	f=$(grep -cE '^not ok [0-9]+' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		echo "FAIL $name ($p passed, $f failed; exit $rc)"
+		grep -vE '^ok [0-9]+' "$log" | tail -n 40 | sed 's/^/    /'
+	else
+		echo "ok   $name ($p passed)"
+	fi
+}
+
+for t in "$BUILD"/tests/unit/test_*; do
+	[ -x "$t" ] && run_suite "unit/$(basename "$t")" "$t"
+done
+for t in "$BUILD"/tests/http/test_*; do
+	[ -x "$t" ] && run_suite "http/$(basename "$t")" "$t"
+done
+if [ -d ../shared/mustache-spec ]; then
+	run_suite "conformance/mustache" "$BUILD/tests/conformance/mustache_spec" ../shared/mustache-spec
+fi
+# The browser test runs on the normal build; `make asan` sets ONRAMP_SKIP_E2E
+# (the browser adds nothing to what the sanitizers check).
+if [ -z "${ONRAMP_SKIP_E2E:-}" ]; then
+	if [ -d tests/e2e/node_modules ]; then
+		run_suite "e2e/browser" sh -c 'cd tests/e2e && node --test --test-reporter=tap *.test.mjs'
+	else
+		echo "FAIL e2e/browser: tests/e2e/node_modules missing (run make deps)"
+		failed=$((failed + 1))
+	fi
+fi
+
+rm -rf "$logdir"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
