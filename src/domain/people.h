@@ -30,6 +30,7 @@ struct signup_meta {
 	const char *ref;        /* ?ref= referral code (may be NULL) */
 	const char *kind;       /* "signup" (later "intake", "nomination") */
 	const char *ip_hash;    /* keyed hash of the client IP, or NULL */
+	long long   received_at; /* seconds since the epoch; 0 means now (demo data sets a past time) */
 };
 
 enum signup_outcome {
@@ -91,6 +92,11 @@ int people_flags_open(struct db *db, json_t **rows);
 
 /* Closes a flag without merging (audited). Returns 0, 1 if none, -1. */
 int people_flag_dismiss(struct db *db, const struct staff_user *viewer, long long flag_id);
+
+/* Stores a submission that must not reach a person (e.g. a filled honeypot)
+ * with status "held", so nothing typed is lost. Returns 0 or -1. */
+int people_hold(struct db *db, const struct keys *keys, json_t *raw, const struct signup_meta *meta,
+                const char *reason);
 
 /* Headline counts for the staff home: {people, signups_today, open_flags}. */
 int people_counts(struct db *db, json_t **counts);

@@ -1,0 +1,26 @@
+/*
+ * store_audit.h — appending to and reading the audit log (store layer).
+ *
+ * store_audit_append() must be called on the writer connection inside the
+ * same db_write() job as the change it records, so both commit together.
+ * Each entry's hash = SHA-256 over (prev_hash, at, user_id, action, entity,
+ * entity_id, before, after), prev_hash being the newest entry's hash or 64
+ * zeros for the first — a hash chain that `onramp audit verify` (later) checks.
+ */
+#ifndef ONRAMP_STORE_AUDIT_H
+#define ONRAMP_STORE_AUDIT_H
+
+#include <jansson.h>
+
+struct db_conn;
+
+/* user_id 0 means the system/CLI. before/after may be NULL (borrowed).
+ * Returns 0 or a negative enum db_rc. */
+int store_audit_append(struct db_conn *c, long long user_id, const char *action,
+                       const char *entity, long long entity_id,
+                       json_t *before, json_t *after);
+
+/* Newest first; rows as in audit.h. Returns 0 or a negative enum db_rc. */
+int store_audit_list(struct db_conn *c, int page, int per_page, json_t **rows, long long *total);
+
+#endif
