@@ -64,6 +64,7 @@ static const char schema_v1_sqlite[] =
 	" person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,"
 	" kind TEXT NOT NULL,"                /* signup, intake, nomination */
 	" status TEXT NOT NULL,"              /* accepted, held */
+	" hold_reason TEXT,"                  /* why a held submission was held */
 	" source TEXT, ref_code TEXT,"
 	" payload TEXT NOT NULL,"             /* JSON of the typed answers, sensitive ones removed */
 	" sensitive BLOB,"                    /* nonce || crypto_secretbox(JSON of sensitive answers) */
