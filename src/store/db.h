@@ -39,4 +39,7 @@ int db_migrations_current(struct db *db);
  * while the server writes. Returns 0 or -1 with a reason. */
 int db_backup(struct db *db, const char *path, char *err, size_t errlen);
 
+/* The embedded SQLite library's version, for `onramp version`. */
+const char *db_engine_version(void);
+
 #endif
