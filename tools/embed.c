@@ -25,10 +25,10 @@ int main(int argc, char **argv)
 		printf("static const unsigned char file_%d[] = {", i);
 		n = 0;
 		while ((c = fgetc(f)) != EOF) {
-			printf("%s%d", n % 24 ? "," : ",\n", c);
+			printf("%s%d", n == 0 ? "\n" : (n % 24 ? "," : ",\n"), c);
 			n++;
 		}
-		printf("%s0};\n", n ? ",\n" : "");
+		printf("%s0};\n", n ? ",\n" : "\n");
 		fclose(f);
 	}
 	printf("\nconst struct embedded_file embedded_files[] = {\n");

@@ -37,6 +37,15 @@ enum auth_result {
 /* Checks a password's strength: LIMIT_PASSWORD_MIN..MAX bytes, not a common
  * password. Returns NULL if acceptable, else a message for the person. */
 const char *auth_password_problem(const char *password);
+/* The same, and also refuses a password equal to or containing the local
+ * part (before the @) of the account's email when that is >= 4 characters.
+ * email may be NULL. Returns NULL or a message (a static string). */
+const char *auth_password_problem_for(const char *password, const char *email);
+
+/* The compiled-in list of common passwords and words (common_passwords.c),
+ * lower-case ASCII, used by auth_password_problem. */
+extern const char *const auth_common_passwords[];
+extern const size_t auth_common_passwords_count;
 
 /* Creates an account; actor is the admin doing it (audited), or NULL from the
  * CLI. Returns 0; -1 with a one-line reason in err (duplicate email, weak

@@ -211,6 +211,8 @@ struct keys *keys_load(const char *path, int create, char *err, size_t errlen)
 	sodium_memzero(master, sizeof(master));
 	/* Nothing writes the keys after this; a stray write now faults. */
 	(void)sodium_mprotect_readonly(k);
+	if (err != NULL && errlen > 0)
+		err[0] = '\0'; /* a "missing" note from before the file was created */
 	return k;
 fail:
 	sodium_memzero(master, sizeof(master));

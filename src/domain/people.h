@@ -72,7 +72,16 @@ int people_search(struct db *db, const struct people_query *q, json_t **rows, lo
 
 /* Loads one person with everything about them: fields, emails, phones,
  * submissions (newest first), notes, open duplicate flags; demographics only
- * if the viewer may read them. Returns 0, 1 if there is no such person, -1. */
+ * if the viewer may read them. Returns 0, 1 if there is no such person, -1.
+ * Shape: {id, name ("First Last"), the stored fields (first_name … why_run,
+ * source, ref_code; absent when empty), consent_email/sms/share (bool),
+ * created_at, updated_at, emails: [..], phones: [..], office_interests: [..]
+ * and help_wanted: [..] (when answered), submissions: [{id, kind, status,
+ * hold_reason, source, ref_code, received_at, answers: {…}}] (newest
+ * LIMIT_PAGE_SIZE_MAX), notes: [{id, body, author_email, created_at}]
+ * (newest first), flags: [{id, other_id, other_name, reason, created_at}],
+ * and, only with PERM_DEMOGRAPHICS_READ, demographics: {gender, …} — the
+ * submissions' answers then include their sensitive answers too. */
 int people_get(struct db *db, const struct keys *keys, const struct staff_user *viewer,
                long long id, json_t **person);
 
@@ -85,6 +94,12 @@ int people_note_add(struct db *db, const struct staff_user *viewer, long long pe
  * deleted, open flags between them are closed (audited, with before/after).
  * Returns 0, 1 if either does not exist or they are the same, -1. */
 int people_merge(struct db *db, const struct staff_user *viewer, long long keep, long long drop);
+/* As people_merge, and merges the two people's demographics value by value
+ * (decrypted with keys->demographics; keep's answers win; sealed again).
+ * people_merge, having no keys, keeps keep's sealed demographics whole, or
+ * drop's when keep has none. Prefer this one where the keys are at hand. */
+int people_merge_with_keys(struct db *db, const struct keys *keys,
+                           const struct staff_user *viewer, long long keep, long long drop);
 
 /* Lists open duplicate flags with both people's names: array of
  * {id, person_a, person_b, name_a, name_b, reason, created_at}. */

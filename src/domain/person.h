@@ -55,7 +55,29 @@ const struct person_field *person_field_find(const char *name);
  * Rules: first_name, last_name, email, zip and state required; email and
  * phone well-formed; birth_date a real past date (age 14..120) if given;
  * choices among the table's codes; every string valid UTF-8 within max_len.
- * The caller owns (json_decref) whichever object is set. */
+ * The caller owns (json_decref) whichever object is set; the other is set
+ * to NULL. Keys of input that are not fields (csrf, source, …) are ignored.
+ * Consents are always in *out, as true/false. Out of memory gives -1 with
+ * *errors NULL. */
 int person_validate(json_t *input, json_t **out, json_t **errors);
+
+/* Returns the label of code among f's choices, or NULL if f has no such
+ * code. The string is static. (For showing stored codes in plain words.) */
+const char *person_choice_label(const struct person_field *f, const char *code);
+
+/* Builds what the signup template needs to show the form, with every
+ * answer kept: values are the answers as typed (or person_validate()'s
+ * output; NULL for an empty form), errors person_validate()'s errors or
+ * NULL. Returns a new object (caller json_decrefs), or NULL when out of
+ * memory:
+ *   { "fields":  { name: { "label", "value", "required": bool,
+ *                          "checked": bool (consents only),
+ *                          "error": message (only when there is one) } },
+ *     "choices": { field: [ { "code", "label", "checked": bool } ] }
+ *                 (every CHOICE and MULTI field except state),
+ *     "states":  [ { "code", "name", "selected": bool } ] }
+ * A value that is not a string shows as "" (multi fields show "" and mark
+ * their choices instead; consents show "1" or ""). */
+json_t *person_form_model(json_t *values, json_t *errors);
 
 #endif

@@ -53,6 +53,7 @@ struct request {
 	void              *user;          /* the logged-in staff user (domain/auth.h), or NULL */
 	const char        *session_token; /* raw session token from the cookie, or NULL */
 	const char        *csrf_token;    /* the token forms must echo (http/csrf.c) */
+	char               path_arg_buf[4][20]; /* router.c: storage behind path_args (no allocation) */
 };
 
 struct response {
@@ -76,7 +77,16 @@ const char *http_param_get(const struct http_params *p, const char *name);
 /* Collects every value of name (checkbox groups) into out (up to max); returns the count. */
 size_t http_param_get_all(const struct http_params *p, const char *name, const char **out, size_t max);
 
-/* Response helpers. */
+/* Appends name=value to p, copying both into a (the adapter's parsers use
+ * it). The array grows in the arena; the caller enforces count limits.
+ * Returns 0, or -1 when the arena is exhausted. */
+int http_params_add(arena *a, struct http_params *p, const char *name, size_t name_len,
+                    const char *value, size_t value_len);
+
+/* Response helpers. http_add_header and http_set_cookie keep pointers (the
+ * strings must live until the response is sent, e.g. in req->arena); past
+ * the array's room they mark res->body failed, so the request gets a 500
+ * rather than silently losing a header. */
 void http_redirect(struct response *res, int status, const char *location);
 /* A plain-text error page with a message a person can act on. */
 void http_error(struct response *res, int status, const char *message);

@@ -24,6 +24,9 @@
 #define LIMIT_PAGE_MAX               (4 * 1024 * 1024) /* largest rendered page */
 #define LIMIT_TEMPLATE_MAX           (256 * 1024)  /* largest template source */
 #define LIMIT_TEMPLATE_DEPTH         32            /* nested sections/partials */
+#define LIMIT_TEMPLATE_STEPS         (4 * 1024 * 1024) /* nodes visited in one render */
+#define LIMIT_TEMPLATE_DELIM         16            /* bytes in a {{=<% %>=}} delimiter */
+#define LIMIT_STATIC_FILE_MAX        (1024 * 1024) /* largest static file (CSS, logo), built-in or theme */
 
 /* Person fields (bytes, after trimming) */
 #define LIMIT_NAME                   100

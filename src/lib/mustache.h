@@ -34,6 +34,12 @@ void mustache_free(struct mustache_tmpl *t);
 /* Renders t with data into out, resolving partials through partials(ud, name)
  * (partials may be NULL). Nesting deeper than LIMIT_TEMPLATE_DEPTH fails.
  * Returns 0, or -1 (too deep, or out grew past its max). */
+/* Also fails past LIMIT_TEMPLATE_STEPS visited nodes (a partial including
+ * itself twice would otherwise take 2^depth steps). Sections treat as falsey,
+ * like the spec's `!!data`: a missing name, null, false, "", 0 and [].
+ * Values print as: strings as is, integers in decimal, reals in the shortest
+ * form that reads back the same (1.5, not 1.50000), true/false as words;
+ * null, objects and arrays as nothing. On -1, out holds partial output. */
 int mustache_render(const struct mustache_tmpl *t, json_t *data,
                     mustache_partial_fn partials, void *ud, buf *out);
 

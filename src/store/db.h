@@ -26,7 +26,9 @@ int db_url_check(const char *url, char *err, size_t errlen);
 /* Opens the database (creating an SQLite file if missing) and starts the
  * writer thread. Does not migrate. Returns 0 and *out, or -1 with a reason. */
 int db_open(const char *url, struct db **out, char *err, size_t errlen);
-/* Stops the writer (after committing what is queued) and closes everything. */
+/* Stops the writer (after committing what is queued) and closes everything.
+ * Every read connection must be back and no db_write() may start once
+ * db_close() has begun; writes already waiting complete normally. */
 void db_close(struct db *db);
 
 /* Applies pending migrations in order, each in its own transaction.
@@ -36,7 +38,9 @@ int db_migrate(struct db *db, int *applied, char *err, size_t errlen);
 int db_migrations_current(struct db *db);
 
 /* Copies the live database to path with SQLite's online backup API, safe
- * while the server writes. Returns 0 or -1 with a reason. */
+ * while the server writes. Returns 0 or -1 with a reason. The copy is one
+ * consistent snapshot, has mode 0600 and has passed PRAGMA integrity_check;
+ * an existing path is refused ("PATH exists"), a failed copy removed. */
 int db_backup(struct db *db, const char *path, char *err, size_t errlen);
 
 /* The embedded SQLite library's version, for `onramp version`. */

@@ -38,7 +38,9 @@ enum db_rc {
 enum db_dialect { DB_DIALECT_SQLITE, DB_DIALECT_POSTGRES };
 
 /* Lends a read connection (blocks while all LIMIT_DB_READ_CONNECTIONS are
- * out). Never NULL. Return it with db_read_end(). */
+ * out). Never NULL. Return it with db_read_end(). Read connections refuse
+ * writes (SQLite: PRAGMA query_only); db_read_end() resets any statement
+ * left running, so no caller holds an old snapshot. */
 struct db_conn *db_read_begin(struct db *db);
 void db_read_end(struct db *db, struct db_conn *c);
 
@@ -75,6 +77,45 @@ enum db_dialect db_conn_dialect(struct db_conn *c);
 /* Current time in whole seconds since the epoch (UTC); every stored
  * timestamp is this, as an INTEGER/BIGINT column. */
 long long db_now(void);
+
+/* Counters of the group-commit writer, for tests and the health page. */
+struct db_stats {
+	unsigned long long groups;  /* transactions the writer committed */
+	unsigned long long jobs;    /* db_write jobs the writer ran (committed or not) */
+	unsigned long long queued;  /* jobs waiting for the writer right now */
+};
+/* Fills *out with a consistent snapshot of the counters. Thread-safe. */
+void db_stats(struct db *db, struct db_stats *out);
+
+/*
+ * Engine internals — called only by the engine files (db_sqlite.c,
+ * db_writer.c, db_migrate.c, later db_postgres.c), never by area files.
+ */
+
+/* 1 if c is inside an open transaction, 0 if it is in autocommit mode (for
+ * instance because the engine rolled a transaction back by itself after
+ * SQLITE_FULL or an I/O error). */
+int db_conn_in_txn(struct db_conn *c);
+/* The enum db_rc of the most recent failure on c (DB_OK if none yet). */
+int db_conn_last_error(struct db_conn *c);
+/* Resets every statement of c still running (a caller forgot db_done), so
+ * no read snapshot or write stays open; logs each one. */
+void db_conn_reset_statements(struct db_conn *c);
+
+/* The group-commit writer (db_writer.c). It owns c from start to stop:
+ * every use of c happens on its thread. */
+struct db_writer;
+/* Starts the writer thread on c. Returns 0 and *out, or -1 (logged). */
+int db_writer_start(struct db_conn *c, struct db_writer **out);
+/* Queues fn and waits for its group to commit; the contract of db_write().
+ * Called from the writer thread itself (a job writing through db_write), it
+ * runs fn at once in a nested savepoint of the running job. */
+int db_writer_submit(struct db_writer *w, db_write_fn fn, void *arg);
+/* Refuses new jobs, runs and commits every queued one, joins the thread and
+ * frees w once no caller is inside db_writer_submit(). c stays open (the
+ * caller closes it). */
+void db_writer_stop(struct db_writer *w);
+void db_writer_stats(struct db_writer *w, struct db_stats *out);
 
 /* The migrations, in order (schema.c). Each is one or more statements of
  * constant SQL for the dialect; applied in one transaction each and recorded

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+struct db;
 struct db_conn;
 
 /* user_id 0 means the system/CLI. before/after may be NULL (borrowed).
@@ -22,5 +23,16 @@ int store_audit_append(struct db_conn *c, long long user_id, const char *action,
 
 /* Newest first; rows as in audit.h. Returns 0 or a negative enum db_rc. */
 int store_audit_list(struct db_conn *c, int page, int per_page, json_t **rows, long long *total);
+
+/* As store_audit_list, on a read connection it borrows from db's pool and
+ * gives back (for the domain, which holds a struct db, not a connection). */
+int store_audit_page(struct db *db, int page, int per_page, json_t **rows, long long *total);
+
+/* Recomputes the chain from the first entry (a read; any connection).
+ * Returns 0 if every entry's prev_hash is the previous entry's hash and its
+ * hash matches its contents; 1 with *first_bad set to the id of the first
+ * entry that does not; or a negative enum db_rc. (Removing the newest
+ * entries leaves a valid shorter chain: compare the count to a copy.) */
+int store_audit_verify(struct db_conn *c, long long *first_bad);
 
 #endif

@@ -1,0 +1,355 @@
+/*
+ * db_writer.c — the group-commit writer: one thread, one connection.
+ *
+ * Every write in Onramp goes through db_write(), which queues a job here and
+ * waits. The writer thread takes up to LIMIT_DB_GROUP_MAX queued jobs at a
+ * time and runs them in one transaction:
+ *
+ *   BEGIN IMMEDIATE
+ *     SAVEPOINT j; fn(c, arg); RELEASE j            (fn returned >= 0)
+ *     SAVEPOINT j; fn(c, arg); ROLLBACK TO j; RELEASE j   (fn returned < 0)
+ *     …
+ *   COMMIT                                           (one fsync for all)
+ *
+ * then wakes the group's callers. While one group commits, the next one
+ * queues up, so under load many requests share each fsync; with one request
+ * at a time a group is that one job and nothing waits for a timer.
+ *
+ * Invariants:
+ * - Only the writer thread touches the connection between start and stop.
+ * - A job's result is final only once its group's COMMIT has returned: a
+ *   caller never hears "done" for changes that are not durable. If BEGIN or
+ *   COMMIT fails, or the engine drops the transaction by itself (SQLite may
+ *   after SQLITE_FULL or an I/O error), every job whose changes were lost
+ *   gets DB_FULL or DB_ERROR; jobs that had failed keep their own value.
+ * - A job submitted from the writer thread (a job calling db_write) runs at
+ *   once in a nested savepoint of the running job instead of queueing behind
+ *   itself.
+ * - Jobs live on their callers' stacks (the caller blocks until its job is
+ *   done), so queueing allocates nothing.
+ *
+ * Threading: mu guards the queue, the counters, stopping and callers; each
+ * job has its own condition variable so the writer wakes exactly its
+ * group's callers. The engine is reached only through sql.h (db_exec and the
+ * db_conn_* internals), so this file is the same for every engine.
+ */
+#include "store/sql.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/limits.h"
+#include "lib/log.h"
+
+struct db_job {
+	db_write_fn     fn;
+	void           *arg;
+	int             result;
+	int             done;      /* set by the writer under mu */
+	pthread_cond_t  cv;        /* the writer signals it when done is set */
+	struct db_job  *next;
+};
+
+struct db_writer {
+	struct db_conn     *c;
+	pthread_t           thread;
+	pthread_mutex_t     mu;
+	pthread_cond_t      wake;    /* the writer waits for jobs or stop */
+	pthread_cond_t      idle;    /* stop waits for callers to leave */
+	struct db_job      *head, *tail;
+	size_t              queued;
+	size_t              callers; /* threads inside db_writer_submit() */
+	int                 stopping;
+	unsigned long long  groups, jobs;
+	/* Writer thread only. */
+	int                 txn_broken;  /* a rollback failed: do not commit */
+	struct db_job      *batch[LIMIT_DB_GROUP_MAX];
+};
+
+/* The SQL of one level of savepoint: top-level jobs use "j", jobs nested
+ * inside a running job use "n" (distinct names keep logs readable; SQLite
+ * would also resolve equal names to the innermost). */
+struct writer_savepoint {
+	const char *begin;
+	const char *release;
+	const char *rollback_to;
+};
+
+static const struct writer_savepoint writer_sp_job = {
+	"SAVEPOINT j", "RELEASE SAVEPOINT j", "ROLLBACK TO SAVEPOINT j",
+};
+static const struct writer_savepoint writer_sp_nested = {
+	"SAVEPOINT n", "RELEASE SAVEPOINT n", "ROLLBACK TO SAVEPOINT n",
+};
+
+/* Set on the writer thread to its writer, so a nested db_write is seen. */
+static _Thread_local struct db_writer *writer_current;
+
+static const char *writer_begin_sql(struct db_conn *c)
+{
+	/* IMMEDIATE takes SQLite's write lock at once, so a second process
+	 * (the CLI) waits on the busy timeout at BEGIN rather than failing
+	 * with SQLITE_BUSY halfway through a group. */
+	return db_conn_dialect(c) == DB_DIALECT_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN";
+}
+
+/* Runs fn in a savepoint on c. Returns fn's value if its changes were kept,
+ * else the negative reason. Sets w->txn_broken when fn's changes could not
+ * be undone (the transaction must then not commit). */
+static int writer_run_job(struct db_writer *w, const struct writer_savepoint *sp,
+                          db_write_fn fn, void *arg, int top_level)
+{
+	struct db_conn *c = w->c;
+	int rc, r;
+
+	rc = db_exec(c, sp->begin);
+	if (rc < 0)
+		return rc;
+	rc = fn(c, arg);
+	/* A statement left running would hold the savepoint open (RELEASE
+	 * fails with "statements in progress"); a nested job must not touch
+	 * the statements its outer job may still be stepping. */
+	if (top_level)
+		db_conn_reset_statements(c);
+	if (!db_conn_in_txn(c))
+		return rc < 0 ? rc : DB_ERROR;  /* the group loop fails the rest */
+	if (rc >= 0) {
+		r = db_exec(c, sp->release);
+		if (r == DB_OK)
+			return rc;
+		rc = r;
+		if (!db_conn_in_txn(c))
+			return rc;
+	}
+	if (db_exec(c, sp->rollback_to) != DB_OK || db_exec(c, sp->release) != DB_OK) {
+		log_error("store: could not undo a failed write; its group is rolled back");
+		w->txn_broken = 1;
+	}
+	return rc;
+}
+
+/* Runs jobs[0..n) in as few transactions as possible (one unless the engine
+ * drops one) and stores each job's result. Counts committed groups in
+ * *groups. Writer thread only. */
+static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n,
+                             unsigned long long *groups)
+{
+	struct db_conn *c = w->c;
+	size_t i = 0, start, k;
+	int rc, lost;
+
+	while (i < n) {
+		start = i;
+		w->txn_broken = 0;
+		rc = db_exec(c, writer_begin_sql(c));
+		if (rc < 0) {
+			rc = rc == DB_FULL ? DB_FULL : DB_ERROR;
+			if (db_conn_in_txn(c))
+				(void)db_exec(c, "ROLLBACK");
+			for (k = start; k < n; k++)
+				jobs[k]->result = rc;
+			return;
+		}
+		lost = 0;
+		while (i < n && !lost) {
+			jobs[i]->result = writer_run_job(w, &writer_sp_job, jobs[i]->fn,
+			                                 jobs[i]->arg, 1);
+			i++;
+			if (w->txn_broken || !db_conn_in_txn(c))
+				lost = 1;
+		}
+		if (lost) {
+			/* Everything since BEGIN is gone (or must go): the jobs
+			 * that succeeded learn their changes do not exist. The
+			 * jobs after this one start a new transaction. */
+			rc = db_conn_last_error(c) == DB_FULL ? DB_FULL : DB_ERROR;
+			if (db_conn_in_txn(c))
+				(void)db_exec(c, "ROLLBACK");
+			for (k = start; k < i; k++)
+				if (jobs[k]->result >= 0)
+					jobs[k]->result = rc;
+			log_error("store: a write transaction was rolled back; %zu job(s) lost",
+			          i - start);
+			continue;
+		}
+		rc = db_exec(c, "COMMIT");
+		if (rc < 0) {
+			/* e.g. a deferred foreign key: not the other jobs'
+			 * constraint, so they hear a plain error */
+			rc = rc == DB_FULL ? DB_FULL : DB_ERROR;
+			log_error("store: COMMIT failed; %zu job(s) lost", i - start);
+			if (db_conn_in_txn(c))
+				(void)db_exec(c, "ROLLBACK");
+			for (k = start; k < i; k++)
+				if (jobs[k]->result >= 0)
+					jobs[k]->result = rc;
+			continue;
+		}
+		(*groups)++;
+	}
+}
+
+static void *writer_main(void *p)
+{
+	struct db_writer *w = p;
+	unsigned long long groups;
+	size_t n, k;
+	struct db_job *job;
+
+	writer_current = w;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->head && !w->stopping)
+			pthread_cond_wait(&w->wake, &w->mu);
+		if (!w->head)
+			break;  /* stopping, and the queue is drained */
+		for (n = 0; n < LIMIT_DB_GROUP_MAX && w->head; n++) {
+			job = w->head;
+			w->head = job->next;
+			w->batch[n] = job;
+		}
+		if (!w->head)
+			w->tail = NULL;
+		w->queued -= n;
+		pthread_mutex_unlock(&w->mu);
+
+		groups = 0;
+		writer_run_group(w, w->batch, n, &groups);
+
+		pthread_mutex_lock(&w->mu);
+		w->groups += groups;
+		w->jobs += n;
+		for (k = 0; k < n; k++) {
+			w->batch[k]->done = 1;
+			pthread_cond_signal(&w->batch[k]->cv);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	writer_current = NULL;
+	return NULL;
+}
+
+int db_writer_start(struct db_conn *c, struct db_writer **out)
+{
+	struct db_writer *w;
+	sigset_t all, old;
+	int rc;
+
+	*out = NULL;
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		log_error("store: out of memory starting the writer");
+		return -1;
+	}
+	w->c = c;
+	if (pthread_mutex_init(&w->mu, NULL) != 0)
+		goto fail_mem;
+	if (pthread_cond_init(&w->wake, NULL) != 0)
+		goto fail_mu;
+	if (pthread_cond_init(&w->idle, NULL) != 0)
+		goto fail_wake;
+	/* Signals go to the main thread, never to the writer mid-commit. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_error("store: cannot start the writer thread: %s", strerror(rc));
+		goto fail_idle;
+	}
+	*out = w;
+	return 0;
+
+fail_idle:
+	pthread_cond_destroy(&w->idle);
+fail_wake:
+	pthread_cond_destroy(&w->wake);
+fail_mu:
+	pthread_mutex_destroy(&w->mu);
+fail_mem:
+	free(w);
+	return -1;
+}
+
+int db_writer_submit(struct db_writer *w, db_write_fn fn, void *arg)
+{
+	struct db_job job;
+
+	if (!w || !fn)
+		return DB_ERROR;
+	if (writer_current == w)
+		return writer_run_job(w, &writer_sp_nested, fn, arg, 0);
+
+	memset(&job, 0, sizeof(job));
+	job.fn = fn;
+	job.arg = arg;
+	if (pthread_cond_init(&job.cv, NULL) != 0) {
+		log_error("store: cannot queue a write: no condition variable");
+		return DB_ERROR;
+	}
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		pthread_cond_destroy(&job.cv);
+		log_error("store: write refused: the database is closing");
+		return DB_ERROR;
+	}
+	w->callers++;
+	if (w->tail)
+		w->tail->next = &job;
+	else
+		w->head = &job;
+	w->tail = &job;
+	w->queued++;
+	pthread_cond_signal(&w->wake);
+	while (!job.done)
+		pthread_cond_wait(&job.cv, &w->mu);
+	w->callers--;
+	if (w->callers == 0 && w->stopping)
+		pthread_cond_broadcast(&w->idle);
+	pthread_mutex_unlock(&w->mu);
+	pthread_cond_destroy(&job.cv);
+	return job.result;
+}
+
+void db_writer_stop(struct db_writer *w)
+{
+	int rc;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+
+	rc = pthread_join(w->thread, NULL);
+	if (rc != 0)
+		log_error("store: joining the writer thread: %s", strerror(rc));
+
+	/* Every job is done; wait for their callers to leave submit() before
+	 * the mutex they hold goes away. */
+	pthread_mutex_lock(&w->mu);
+	while (w->callers > 0)
+		pthread_cond_wait(&w->idle, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+
+	pthread_cond_destroy(&w->idle);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+void db_writer_stats(struct db_writer *w, struct db_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	out->groups = w->groups;
+	out->jobs = w->jobs;
+	out->queued = w->queued;
+	pthread_mutex_unlock(&w->mu);
+}

@@ -1,0 +1,166 @@
+/*
+ * routes.c — the route table and the dispatcher. See routes.h.
+ *
+ * The table is the single source of truth for who may do what
+ * (docs/ROUTES.md explains it). Authorization and the CSRF check happen here,
+ * before any handler runs, so a page cannot forget them; templates only hide
+ * what the server already refuses.
+ *
+ * Threading: the table is constant; everything per request lives in
+ * req->arena.
+ */
+#include "web/routes.h"
+
+#include <string.h>
+
+#include "domain/auth.h"
+#include "domain/keys.h"
+#include "domain/roles.h"
+#include "http/csrf.h"
+#include "lib/limits.h"
+#include "lib/log.h"
+#include "web/app.h"
+#include "web/render.h"
+
+#define SESSION_COOKIE "onramp_session"
+
+const struct route web_routes[] = {
+	{ HTTP_GET,  "/",                         page_home,          0, 0 },
+	{ HTTP_GET,  "/signup",                   page_signup_form,   0, 0 },
+	{ HTTP_POST, "/signup",                   page_signup_submit, 0, 0 },
+	{ HTTP_GET,  "/signup/thanks",            page_signup_thanks, 0, 0 },
+	{ HTTP_GET,  "/login",                    page_login_form,    0, 0 },
+	{ HTTP_POST, "/login",                    page_login_submit,  0, 0 },
+	{ HTTP_POST, "/logout",                   page_logout,        0, WEB_ROUTE_SIGNED_IN },
+	{ HTTP_GET,  "/staff",                    page_staff_home,    PERM_PEOPLE_READ, 0 },
+	{ HTTP_GET,  "/staff/people",             page_people_list,   PERM_PEOPLE_READ, 0 },
+	{ HTTP_GET,  "/staff/people/{}",          page_person_show,   PERM_PEOPLE_READ, 0 },
+	{ HTTP_POST, "/staff/people/{}/notes",    page_person_note,   PERM_PEOPLE_WRITE, 0 },
+	{ HTTP_POST, "/staff/people/{}/merge",    page_person_merge,  PERM_PEOPLE_MERGE, 0 },
+	{ HTTP_GET,  "/staff/flags",              page_flags_list,    PERM_PEOPLE_MERGE, 0 },
+	{ HTTP_POST, "/staff/flags/{}/dismiss",   page_flags_dismiss, PERM_PEOPLE_MERGE, 0 },
+	{ HTTP_GET,  "/staff/audit",              page_audit_list,    PERM_AUDIT_READ, 0 },
+	{ HTTP_GET,  "/staff/users",              page_users_list,    PERM_USERS_ADMIN, 0 },
+	{ HTTP_POST, "/staff/users",              page_users_add,     PERM_USERS_ADMIN, 0 },
+	{ HTTP_GET,  "/static",                   page_static_file,   0, ROUTE_PREFIX | WEB_ROUTE_BARE },
+	{ HTTP_GET,  "/healthz",                  page_health,        0, WEB_ROUTE_BARE },
+};
+const size_t web_routes_count = sizeof(web_routes) / sizeof(web_routes[0]);
+
+int web_csrf_rotate(struct request *req, struct response *res)
+{
+	char cookie[CSRF_TOKEN_LEN], token[CSRF_TOKEN_LEN];
+	const char *header;
+
+	csrf_new_cookie(cookie);
+	if (csrf_token(req->app->keys->csrf, cookie, token) < 0)
+		return -1;
+	header = arena_printf(&req->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", CSRF_COOKIE,
+	                      cookie, web_cookie_secure(req));
+	req->csrf_token = arena_strdup(&req->arena, token);
+	if (!header || !req->csrf_token)
+		return -1;
+	http_set_cookie(res, header);
+	return 0;
+}
+
+/* Ensures the visitor has a valid CSRF cookie and sets req->csrf_token.
+ * *sent is the cookie the browser sent, if valid (what a POST is checked
+ * against), else NULL. Returns 0 or -1. */
+static int dispatch_csrf(struct request *req, struct response *res, const char **sent)
+{
+	char token[CSRF_TOKEN_LEN];
+	const char *cookie = http_param_get(&req->cookies, CSRF_COOKIE);
+
+	*sent = NULL;
+	if (cookie && csrf_token(req->app->keys->csrf, cookie, token) == 0) {
+		req->csrf_token = arena_strdup(&req->arena, token);
+		*sent = cookie;
+		return req->csrf_token ? 0 : -1;
+	}
+	return web_csrf_rotate(req, res);
+}
+
+/* Resolves the session cookie into req->user. A cookie that no longer names
+ * a live session is expired so the browser stops sending it. */
+static void dispatch_session(struct request *req, struct response *res)
+{
+	const char *token = http_param_get(&req->cookies, SESSION_COOKIE);
+	struct staff_user *u;
+	const char *expire;
+
+	if (!token || !*token)
+		return;
+	u = arena_alloc(&req->arena, sizeof(*u));
+	if (u && strlen(token) < 64 && auth_session_check(req->app->db, token, u) == 0) {
+		req->user = u;
+		req->session_token = token;
+		return;
+	}
+	expire = arena_printf(&req->arena, "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0%s",
+	                      SESSION_COOKIE, web_cookie_secure(req));
+	if (expire)
+		http_set_cookie(res, expire);
+}
+
+/* Answers 405 with the methods the path does answer. */
+static int dispatch_not_allowed(struct request *req, struct response *res)
+{
+	struct request probe = *req;
+	int known = 0, get, post;
+	const char *allow;
+
+	probe.method = HTTP_GET;
+	get = router_match(web_routes, web_routes_count, &probe, &known) != NULL;
+	probe.method = HTTP_POST;
+	post = router_match(web_routes, web_routes_count, &probe, &known) != NULL;
+	allow = get && post ? "GET, HEAD, POST" : get ? "GET, HEAD" : post ? "POST" : "";
+	http_add_header(res, "Allow", allow);
+	return render_error(req, res, 405, "This page can't be used that way. Go back and try again.");
+}
+
+int web_dispatch(struct request *req, struct response *res)
+{
+	const struct route *r;
+	const char *sent_cookie, *form_token;
+	int known = 0;
+
+	r = router_match(web_routes, web_routes_count, req, &known);
+	if (r && (r->flags & WEB_ROUTE_BARE))
+		return r->handler(req, res);
+
+	if (dispatch_csrf(req, res, &sent_cookie) < 0) {
+		log_error("dispatch: out of memory");
+		http_error(res, 500, "Something went wrong on our side. Please try again in a minute.");
+		return 0;
+	}
+	dispatch_session(req, res);
+
+	if (!r) {
+		if (known)
+			return dispatch_not_allowed(req, res);
+		return render_error(req, res, 404, "There is no page at this address. Check the link, or start from the home page.");
+	}
+
+	if (!req->user && (r->flags & WEB_ROUTE_SIGNED_IN)) {
+		http_redirect(res, 303, "/login");
+		return 0;
+	}
+	if (r->perm != 0) {
+		if (!req->user) {
+			if (req->method == HTTP_POST)
+				return render_error(req, res, 403, "You are signed out. Sign in again, then try once more.");
+			http_redirect(res, 303, "/login");
+			return 0;
+		}
+		if (!web_can(req, r->perm))
+			return render_error(req, res, 403, "You don't have access to this page");
+	}
+
+	if (req->method == HTTP_POST && !(r->flags & ROUTE_NO_CSRF)) {
+		form_token = http_param_get(&req->form, CSRF_FIELD);
+		if (!sent_cookie || !form_token || !csrf_verify(req->app->keys->csrf, sent_cookie, form_token))
+			return render_error(req, res, 403, "This form has expired. Go back, reload the page and try again.");
+	}
+	return r->handler(req, res);
+}
