@@ -56,6 +56,13 @@ onramp_env() {
 		ONRAMP_LISTEN=127.0.0.1:0 ONRAMP_SIGNUP_RATE=0 "$@"
 }
 
+# The same settings, exported into the current (sub)shell.
+onramp_export() {
+	unset ONRAMP_THEME ONRAMP_BASE_URL ONRAMP_LOG_LEVEL
+	export ONRAMP_DB="sqlite:$1/onramp.db" ONRAMP_KEY_FILE="$1/onramp.key" \
+		ONRAMP_LISTEN=127.0.0.1:0 ONRAMP_SIGNUP_RATE=0
+}
+
 # Reads "key value" lines from file $1 and prints the value of key $2.
 field() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 
@@ -93,9 +100,11 @@ hello_p99=$(field "$tmp/hello.out" p99_us)
 
 # --- 2. signup POSTs -------------------------------------------------------
 start_onramp() { # dir
+	serve_dir=$1
 	mkdir -p "$1"
-	onramp_env "$1" "$ONRAMP" migrate >/dev/null
-	onramp_env "$1" "$ONRAMP" serve >"$1/stdout" 2>"$1/stderr" &
+	onramp_env "$1" "$ONRAMP" migrate >"$1/migrate.log" 2>&1 || { cat "$1/migrate.log" >&2; exit 1; }
+	# exec: $! must be the server itself, not a subshell around it
+	(onramp_export "$1"; exec "$ONRAMP" serve) >"$1/stdout" 2>"$1/stderr" &
 	serve_pid=$!
 	i=0
 	while ! grep -q '^onramp: listening on http://127.0.0.1:' "$1/stdout" 2>/dev/null; do
@@ -114,7 +123,11 @@ stop_onramp() {
 	rc=0
 	wait "$serve_pid" || rc=$?
 	serve_pid=""
-	[ "$rc" -eq 0 ] || { echo "bench: onramp serve exited $rc on SIGTERM" >&2; exit 1; }
+	if [ "$rc" -ne 0 ]; then
+		echo "bench: onramp serve exited $rc on SIGTERM; the end of its log:" >&2
+		tail -n 20 "$serve_dir/stderr" >&2
+		exit 1
+	fi
 }
 people() { sqlite3 -readonly "$1/onramp.db" 'SELECT count(*) FROM people'; }
 
@@ -151,7 +164,7 @@ stop_onramp
 # --- 4. demo data ----------------------------------------------------------
 demo="$tmp/demo"
 mkdir -p "$demo"
-onramp_env "$demo" "$ONRAMP" migrate >/dev/null
+onramp_env "$demo" "$ONRAMP" migrate >"$demo/migrate.log" 2>&1 || { cat "$demo/migrate.log" >&2; exit 1; }
 t0=$(now_ms)
 onramp_env "$demo" "$ONRAMP" demo --people "$DEMO_PEOPLE" >"$demo/out" 2>&1 || {
 	echo "bench: onramp demo failed:" >&2; cat "$demo/out" >&2; exit 1; }

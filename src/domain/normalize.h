@@ -3,8 +3,8 @@
  *
  * Emails: trimmed and lower-cased (whole address; no provider-specific
  * rules like Gmail dots, since those would merge different people).
- * Phones: E.164. US numbers in any common format ("(555) 123-4567",
- * "555.123.4567", "+1 555 123 4567", "1-555-123-4567") become +1XXXXXXXXXX;
+ * Phones: E.164. US numbers in any common format ("(555) 234-5678",
+ * "555.234.5678", "+1 555 234 5678", "1-555-234-5678") become +1XXXXXXXXXX;
  * an international number must start with + and have 8..15 digits.
  * Pure functions: no allocation, thread-safe.
  */

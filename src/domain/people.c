@@ -467,6 +467,10 @@ int people_signup(struct db *db, const struct keys *keys, json_t *person, json_t
 
 	memset(&job, 0, sizeof(job));
 	memset(out, 0, sizeof(*out));
+	if (keys == NULL || meta == NULL) {
+		log_error("people_signup: no keys or no meta");
+		return -1;
+	}
 	job.email = json_string_value(json_object_get(person, "email"));
 	if (!json_is_object(person) || job.email == NULL || *job.email == '\0' ||
 	    !json_is_string(json_object_get(person, "first_name")) ||
@@ -522,6 +526,10 @@ int people_hold(struct db *db, const struct keys *keys, json_t *raw, const struc
 	int rc = -1;
 
 	memset(&job, 0, sizeof(job));
+	if (keys == NULL || meta == NULL) {
+		log_error("people_hold: no keys or no meta");
+		return -1;
+	}
 	if (people_submission_prepare(keys, raw, meta, &job.sub, &payload, &sealed) < 0) {
 		log_error("people_hold: could not prepare the submission");
 		goto fail;
@@ -599,8 +607,9 @@ static int people_parse_day(const char *s, long long *out)
 	t = timegm(&tm);
 	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL)
 		return -1;
-	/* timegm() rolls 2023-02-30 over to March: refuse what did not round-trip. */
-	if (back.tm_year != tm.tm_year || back.tm_mon != tm.tm_mon || back.tm_mday != tm.tm_mday)
+	/* timegm() rolls 2023-02-30 over to March (in tm too): refuse what did
+	 * not round-trip to the digits given. */
+	if (back.tm_year != y - 1900 || back.tm_mon != m - 1 || back.tm_mday != d)
 		return -1;
 	*out = (long long)t;
 	return 0;
@@ -775,7 +784,8 @@ int people_get(struct db *db, const struct keys *keys, const struct staff_user *
 	json_t *row = NULL, *list = NULL, *demo_obj = NULL;
 	unsigned char *demo = NULL;
 	size_t demolen = 0;
-	int may_see = viewer != NULL && (viewer->perms & PERM_DEMOGRAPHICS_READ) != 0;
+	int may_see = keys != NULL && viewer != NULL &&
+	              (viewer->perms & PERM_DEMOGRAPHICS_READ) != 0;
 	int rc;
 
 	*person = NULL;
@@ -1039,8 +1049,8 @@ done:
 	return rc == 1 ? 0 : 1;
 }
 
-int people_merge_with_keys(struct db *db, const struct keys *keys,
-                           const struct staff_user *viewer, long long keep, long long drop)
+int people_merge(struct db *db, const struct keys *keys, const struct staff_user *viewer,
+                 long long keep, long long drop)
 {
 	struct people_merge_job job;
 	int rc;
@@ -1058,11 +1068,6 @@ int people_merge_with_keys(struct db *db, const struct keys *keys,
 		return -1;
 	}
 	return rc == 1 ? 1 : 0;
-}
-
-int people_merge(struct db *db, const struct staff_user *viewer, long long keep, long long drop)
-{
-	return people_merge_with_keys(db, NULL, viewer, keep, drop);
 }
 
 struct people_dismiss_job {

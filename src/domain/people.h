@@ -92,14 +92,12 @@ int people_note_add(struct db *db, const struct staff_user *viewer, long long pe
 /* Merges person drop into person keep: emails, phones, submissions, notes
  * and flags move to keep, missing fields are filled from drop, drop is
  * deleted, open flags between them are closed (audited, with before/after).
+ * Demographics merge value by value (decrypted with keys->demographics;
+ * keep's answers win; sealed again); with keys NULL, keep's sealed set is
+ * kept whole, or drop's when keep has none.
  * Returns 0, 1 if either does not exist or they are the same, -1. */
-int people_merge(struct db *db, const struct staff_user *viewer, long long keep, long long drop);
-/* As people_merge, and merges the two people's demographics value by value
- * (decrypted with keys->demographics; keep's answers win; sealed again).
- * people_merge, having no keys, keeps keep's sealed demographics whole, or
- * drop's when keep has none. Prefer this one where the keys are at hand. */
-int people_merge_with_keys(struct db *db, const struct keys *keys,
-                           const struct staff_user *viewer, long long keep, long long drop);
+int people_merge(struct db *db, const struct keys *keys, const struct staff_user *viewer,
+                 long long keep, long long drop);
 
 /* Lists open duplicate flags with both people's names: array of
  * {id, person_a, person_b, name_a, name_b, reason, created_at}. */

@@ -179,7 +179,7 @@ static const struct {
 };
 
 #define MSG_EMAIL    "Enter your email address, like name@example.org"
-#define MSG_PHONE    "Enter a phone number with area code, like (555) 123-4567"
+#define MSG_PHONE    "Enter a phone number with area code, like (555) 234-5678"
 #define MSG_ZIP      "Enter a 5-digit ZIP code"
 #define MSG_STATE    "Choose your state"
 #define MSG_DATE     "That date isn't a real date \xE2\x80\x94 use YYYY-MM-DD"
@@ -655,6 +655,9 @@ static const char *person_model_value(json_t *values, const struct person_field 
 	if (f->kind == PF_CONSENT)
 		return person_consent_value(v) == 1 ? "1" : "";
 	if (f->kind == PF_MULTI || !json_is_string(v))
+		return "";
+	/* Never echo bytes that are not text into the page. */
+	if (!utf8_valid(json_string_value(v), json_string_length(v)))
 		return "";
 	return json_string_value(v);
 }

@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -83,6 +84,7 @@ struct http_server {
 struct conn {
 	struct request            req;
 	size_t                    uri_len;     /* raw URI including the query */
+	int                       uri_bad;     /* the raw URI has a bad or NUL %-escape */
 	int                       started;     /* the first access call happened */
 	int                       too_large;   /* the body went over LIMIT_HTTP_BODY_MAX */
 	size_t                    discarded;   /* bytes thrown away after too_large */
@@ -124,6 +126,26 @@ static void server_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- per-request state ---- */
 
+/* Returns 1 if every '%' in s starts a two-hex-digit escape that is not %00.
+ * libmicrohttpd decodes leniently (a bad escape passes through as text, and
+ * %00 silently cuts a path short), so the raw URI and urlencoded bodies are
+ * checked here and refused with 400 instead. */
+static int server_percent_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] != '%')
+			continue;
+		if (len - i < 3 || !isxdigit((unsigned char)s[i + 1]) || !isxdigit((unsigned char)s[i + 2]))
+			return 0;
+		if (s[i + 1] == '0' && s[i + 2] == '0')
+			return 0;
+		i += 2;
+	}
+	return 1;
+}
+
 static void *server_uri_start(void *cls, const char *uri, struct MHD_Connection *mc)
 {
 	struct conn *c;
@@ -139,6 +161,7 @@ static void *server_uri_start(void *cls, const char *uri, struct MHD_Connection 
 	buf_init(&c->body, LIMIT_HTTP_BODY_MAX);
 	buf_init(&c->field_value, LIMIT_HTTP_BODY_MAX);
 	c->uri_len = uri ? strnlen(uri, (size_t)LIMIT_URL_MAX + 1) : 0;
+	c->uri_bad = uri && !server_percent_ok(uri, c->uri_len);
 	return c;
 }
 
@@ -388,6 +411,8 @@ static enum MHD_Result server_begin(const struct http_server *srv, struct conn *
 	c->req.method = server_method(method);
 	if (c->uri_len > LIMIT_URL_MAX)
 		return server_fail(srv, mc, 414, "The address (URL) is too long", 1);
+	if (c->uri_bad)
+		return server_fail(srv, mc, 400, "The address (URL) has a malformed %-escape", 1);
 	if (c->req.method == HTTP_OTHER) {
 		if (server_method_is_known(method))
 			return server_fail(srv, mc, 405, "This method is not allowed here; use GET or POST", 1);
@@ -603,6 +628,10 @@ static enum MHD_Result server_finish(const struct http_server *srv, struct conn 
 
 	if (c->too_large)
 		return server_fail(srv, mc, 413, "The request body is too large (the limit is 64 KiB)", 1);
+	ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (c->pp && ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 &&
+	    !server_percent_ok(buf_str(&c->body), c->body.len))
+		server_form_error(c, 400, "The form data has a malformed %-escape");
 	if (c->pp) {
 		/* Destroying flushes the last urlencoded value; MHD_NO means a truncated body. */
 		if (MHD_destroy_post_processor(c->pp) != MHD_YES)
@@ -627,7 +656,6 @@ static enum MHD_Result server_finish(const struct http_server *srv, struct conn 
 		req->body = c->body.data;
 		req->body_len = c->body.len;
 	}
-	ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req->content_type = ct ? arena_strdup(&req->arena, ct) : NULL;
 	ua = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
 	req->user_agent = arena_strdup(&req->arena, ua ? ua : "");

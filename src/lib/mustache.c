@@ -416,7 +416,7 @@ static void compile_block_done(struct compiler *c, const struct open_tag *o, int
 	compile_strip(c, o->node + 1, b->end, wsn);
 }
 
-/* Handles a closing tag {{/name}}; sets *standalone. */
+/* Handles a closing tag {{/name}}; sets *next to where text resumes. */
 static int compile_close(struct compiler *c, const struct tag *tg, size_t pos,
                          int ws_only, size_t ls, int blank, size_t *next, size_t nl)
 {

@@ -29,6 +29,8 @@
 #include "store/sql.h"
 
 #define AUDIT_HASH_HEX 64  /* hex characters of a SHA-256 */
+/* Sorted keys: the same change always serializes (and hashes) alike. */
+#define AUDIT_JSON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 
 static const char audit_zero_hash[AUDIT_HASH_HEX + 1] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
@@ -133,10 +135,9 @@ int store_audit_append(struct db_conn *c, long long user_id, const char *action,
 
 	if (action == NULL || entity == NULL)
 		goto fail;
-	/* Sorted keys: the same change always serializes (and hashes) alike. */
-	if (before && (before_s = json_dumps(before, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)) == NULL)
+	if (before && (before_s = json_dumps(before, AUDIT_JSON_FLAGS)) == NULL)
 		goto fail;
-	if (after && (after_s = json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)) == NULL)
+	if (after && (after_s = json_dumps(after, AUDIT_JSON_FLAGS)) == NULL)
 		goto fail;
 	if ((rc = store_audit_newest_hash(c, prev)) < 0)
 		goto fail;

@@ -141,7 +141,8 @@ static const char *const store_people_text_cols[] = {
 	"first_name", "last_name", "preferred_name", "address1", "address2", "city", "state",
 	"zip", "birth_date", "age_range", "issues", "why_run", "source", "ref_code",
 };
-#define STORE_PEOPLE_NTEXT ((int)(sizeof(store_people_text_cols) / sizeof(store_people_text_cols[0])))
+#define STORE_PEOPLE_NTEXT \
+	((int)(sizeof(store_people_text_cols) / sizeof(store_people_text_cols[0])))
 /* Then consent_email, consent_sms, consent_share (15..17), demographics
  * (18), created_at (19), updated_at (20). */
 static const char *const store_people_consent_cols[] = {
@@ -1264,17 +1265,42 @@ fail:
 	return rc;
 }
 
-/* Appends the detail column of each plan row of s to plan. */
+/* Appends the detail column of each plan row of s to plan, indented two
+ * spaces per level of nesting (a step of a subquery is indented; a
+ * top-level step is not), so a reader can tell the main query's sort from
+ * a subquery's. */
 static int store_people_plan_collect(struct db_stmt *s, json_t *plan)
 {
+	enum { PLAN_NODES_MAX = 128 };
+	long long ids[PLAN_NODES_MAX];
+	int depths[PLAN_NODES_MAX], n = 0, depth, i, step;
+	long long id, parent;
 	const char *detail;
-	int step;
+	buf line;
 
+	buf_init(&line, 1024);
 	while ((step = db_step(s)) == DB_ROW) {
+		id = db_col_int(s, 0);
+		parent = db_col_int(s, 1);
 		detail = db_col_text(s, 3);
-		if (detail && json_array_append_new(plan, json_string(detail)) < 0)
+		depth = 0;
+		for (i = 0; i < n; i++)
+			if (ids[i] == parent)
+				depth = depths[i] + 1;
+		if (n < PLAN_NODES_MAX) {
+			ids[n] = id;
+			depths[n++] = depth;
+		}
+		buf_reset(&line);
+		for (i = 0; i < depth; i++)
+			buf_adds(&line, "  ");
+		buf_adds(&line, detail ? detail : "");
+		if (buf_failed(&line) || json_array_append_new(plan, json_string(buf_str(&line))) < 0) {
+			buf_free(&line);
 			return DB_ERROR;
+		}
 	}
+	buf_free(&line);
 	return step == DB_DONE ? 0 : store_people_step_error(step);
 }
 

@@ -189,8 +189,9 @@ int store_people_search(struct db_conn *c, const struct store_people_filter *f, 
                         long long *total);
 
 /* Sets *plan to the engine's query plan of the statements f would run
- * (an array of strings: the page query's steps, then the count's), for
- * tests and for explaining a slow search. SQLite only. */
+ * (an array of strings: the page query's steps, then the count's; a
+ * subquery's steps indented two spaces per level), for tests and for
+ * explaining a slow search. SQLite only. */
 int store_people_search_plan(struct db_conn *c, const struct store_people_filter *f,
                              json_t **plan);
 

@@ -308,7 +308,7 @@ int page_person_merge(struct request *req, struct response *res)
 		return render_error(req, res, 404, "There is no person with that number.");
 	if (web_parse_id(http_param_get(&req->form, "other"), &drop) < 0)
 		return render_error(req, res, 422, "Say which record to merge into this one (its number).");
-	rc = people_merge(req->app->db, web_user(req), keep, drop);
+	rc = people_merge(req->app->db, req->app->keys, web_user(req), keep, drop);
 	if (rc == 1)
 		return render_error(req, res, 422, "Those two records can't be merged: one of them no longer exists, or they are the same record. Go back and reload the page.");
 	if (rc < 0) {

@@ -58,8 +58,9 @@ int web_query_add(buf *b, const char *name, const char *value);
 /* "; Secure" when the public base URL is https, else "" (for Set-Cookie). */
 const char *web_cookie_secure(const struct request *req);
 
-/* Overwrites a secret (a password) in the request's memory once used: the
- * form value and the raw body. */
+/* Overwrites a secret (a password) in the request's memory once it was
+ * used: every form value of that name, and the whole raw body (which holds
+ * it encoded). Call it after the last read of the request's form. */
 void web_wipe_param(struct request *req, const char *name);
 
 #endif

@@ -17,7 +17,6 @@
 #include "domain/keys.h"
 #include "domain/roles.h"
 #include "http/csrf.h"
-#include "lib/limits.h"
 #include "lib/log.h"
 #include "web/app.h"
 #include "web/render.h"

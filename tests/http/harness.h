@@ -27,11 +27,11 @@
 
 /* The accounts every server gets (passwords are long and not common). */
 #define H_ADMIN_EMAIL     "admin@example.org"
-#define H_ADMIN_PASS      "admin pass phrase for tests 7"
+#define H_ADMIN_PASS      "quiet harbor lantern 42"
 #define H_STAFF_EMAIL     "staff@example.org"
-#define H_STAFF_PASS      "staff pass phrase for tests 7"
+#define H_STAFF_PASS      "amber meadow compass 17"
 #define H_VOLUNTEER_EMAIL "volunteer@example.org"
-#define H_VOLUNTEER_PASS  "volunteer pass phrase for tests 7"
+#define H_VOLUNTEER_PASS  "silver orchard kettle 93"
 
 #define H_PATH_MAX 512
 

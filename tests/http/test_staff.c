@@ -135,7 +135,7 @@ static void test_login_throttled(void **state)
 {
 	(void)state;
 	const char *email = "throttle@example.org";
-	const char *good = "throttle pass phrase for tests 7";
+	const char *good = "velvet canyon tractor 58";
 
 	assert_int_equal(harness_user_add(srv, email, "volunteer", good), 0);
 	struct client *c = client_new(srv);

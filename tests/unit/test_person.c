@@ -270,7 +270,7 @@ static void test_bad_values(void **state)
 	(void)state;
 	expect_error("email", json_string("ana@"), "Enter your email address, like name@example.org");
 	expect_error("phone", json_string("555-1234"),
-	             "Enter a phone number with area code, like (555) 123-4567");
+	             "Enter a phone number with area code, like (555) 234-5678");
 	expect_error("phone", json_string("555-234-5678 x12"), NULL);
 	expect_error("zip", json_string("6061"), "Enter a 5-digit ZIP code");
 	expect_error("state", json_string("XX"), "Choose your state");
