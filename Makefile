@@ -44,7 +44,7 @@ HTTP_HARNESS := $(BUILD)/obj/tests/http/harness.o
 all: onramp
 
 onramp: $(BUILD)/onramp
-	@if [ "$(BUILD)" = "build" ]; then cp $(BUILD)/onramp ./onramp; fi
+	@if [ "$(BUILD)" = "build" ]; then cp $(BUILD)/onramp ./onramp.tmp && mv -f ./onramp.tmp ./onramp; fi
 
 $(BUILD)/onramp: $(BUILD)/obj/src/main.o $(BUILD)/libonramp.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -176,13 +176,12 @@ ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
 ratio=$(awk -v a="$sig_rps" -v b="$hello_rps" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
 echo
 echo "Onramp benchmarks — loopback, wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s, $(nproc) CPUs"
-echo "hello-world (libmicrohttpd, same flags): $hello_rps req/s (p50 $(ms "$hello_p50") ms, p99 $(ms "$hello_p99") ms)"
-echo "signup POST: $sig_rps/s, p50 $(ms "$sig_p50") ms, p99 $(ms "$sig_p99") ms"
-echo "ratio signup/hello: $ratio"
-echo "signups answered 303: $ok303; other statuses: $other; socket errors: $sock_err"
-echo "people stored after the run: $stored (cut off in flight when wrk stopped: $((stored - ok303)), at most $CONNS)"
-echo "exact check: $EXACT concurrent signups by curl -> $exact_303 answered 303, $exact_people people stored"
-echo "onramp demo --people $DEMO_PEOPLE: $((t1 - t0)) ms ($demo_people people)"
+echo "hello-world (libmicrohttpd, same flags): $hello_rps req/s | signup POST: $sig_rps/s, p50 $(ms "$sig_p50") ms, p99 $(ms "$sig_p99") ms | ratio signup/hello: $ratio"
+echo "  hello-world latency: p50 $(ms "$hello_p50") ms, p99 $(ms "$hello_p99") ms"
+echo "  signups answered 303: $ok303; other statuses: $other; socket errors: $sock_err"
+echo "  people stored after the run: $stored (cut off in flight when wrk stopped: $((stored - ok303)), at most $CONNS)"
+echo "  exact check: $EXACT concurrent signups by curl -> $exact_303 answered 303, $exact_people people stored"
+echo "  onramp demo --people $DEMO_PEOPLE: $((t1 - t0)) ms ($demo_people people)"
 
 fail=0
 if [ "$other" -ne 0 ]; then echo "FAIL: $other signups were not answered 303" >&2; fail=1; fi

@@ -288,6 +288,35 @@ static int auth_is_common_word(const char *word, size_t n)
 	return 0;
 }
 
+/* 1 if s[0..n) holds no ASCII letter (only digits, symbols, other scripts). */
+static int auth_no_letters(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (auth_is_lower((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* 1 if low is a list entry with only digits and symbols around it
+ * (trustno1!2345, ##123456789##). */
+static int auth_is_padded_entry(const char *low, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < auth_common_passwords_count; i++) {
+		const char *e = auth_common_passwords[i];
+		const char *p = strstr(low, e);
+		size_t el = strlen(e);
+
+		if (p != NULL && auth_no_letters(low, (size_t)(p - low)) &&
+		    auth_no_letters(p + el, n - (size_t)(p - low) - el))
+			return 1;
+	}
+	return 0;
+}
+
 /* low is the password in ASCII lower case (other bytes as they were). */
 static int auth_is_common(const char *low, size_t n)
 {
@@ -295,7 +324,7 @@ static int auth_is_common(const char *low, size_t n)
 	size_t start = 0, end = n, i, m;
 	int which, hit = 0;
 
-	if (auth_is_common_word(low, n))
+	if (auth_is_common_word(low, n) || auth_is_padded_entry(low, n))
 		return 1;
 	/* The core: the password without the digits and symbols people tack
 	 * on at either end (Password2024!, !!welcome123). */

@@ -22,11 +22,7 @@ let browser;
 before(async () => {
   server = await startServer();
   execFileSync(onrampBin(), ['user', 'add', '--email', STAFF_EMAIL, '--role', 'admin'], {
-    env: {
-      ...process.env,
-      ONRAMP_DB: `sqlite:${server.dbPath}`,
-      ONRAMP_KEY_FILE: `${server.dir}/onramp.key`,
-    },
+    env: server.env,
     input: `${STAFF_PASS}\n`,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

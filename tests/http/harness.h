@@ -25,7 +25,7 @@
 
 #include "lib/buf.h"
 
-/* The accounts every server gets (passwords are long and not common). */
+/* The accounts every server starts with (long passwords, not common ones). */
 #define H_ADMIN_EMAIL     "admin@example.org"
 #define H_ADMIN_PASS      "quiet harbor lantern 42"
 #define H_STAFF_EMAIL     "staff@example.org"

@@ -29,7 +29,7 @@ function cleanEnv(extra) {
 }
 
 /**
- * Starts a server. Returns { base, dir, dbPath, stop(), log() }.
+ * Starts a server. Returns { base, dir, dbPath, env, stop(), log() }.
  * options.signupRate: ONRAMP_SIGNUP_RATE (default 0, unlimited).
  */
 export async function startServer(options = {}) {
@@ -83,6 +83,7 @@ export async function startServer(options = {}) {
     base: `http://127.0.0.1:${port}`,
     dir,
     dbPath,
+    env, // the settings for more `onramp` commands on this server's database
     log: () => stderr,
     /** Stops the server; resolves to its exit code (0 expected). */
     async stop() {
