@@ -104,7 +104,9 @@ int cli_demo(int argc, char **argv)
 		goto done;
 	}
 	if (rc == 0) {
-		demo_password(password);
+		do /* a random password may, rarely, contain "admin": draw again */
+			demo_password(password);
+		while (auth_password_problem_for(password, DEMO_ADMIN) != NULL);
 		if (auth_user_add(db, NULL, DEMO_ADMIN, ROLE_ADMIN, password, err, sizeof(err)) < 0) {
 			fprintf(stderr, "onramp: creating %s: %s\n", DEMO_ADMIN, err);
 			sodium_memzero(password, sizeof(password));

@@ -94,23 +94,36 @@ static int auth_password_verify(const char *hash, const char *password)
 	return rc == 0;
 }
 
-/* ---- one-time set-up: libsodium and the dummy hash ---- */
+/* ---- one-time set-up: libsodium, and the dummy hash ---- */
 
 static pthread_once_t auth_once = PTHREAD_ONCE_INIT;
-static int  auth_ready;      /* sodium_init succeeded */
-static int  auth_dummy_ready; /* auth_dummy_hash holds a hash */
-static char auth_dummy_hash[crypto_pwhash_STRBYTES];
+static int auth_ready;        /* sodium_init succeeded */
 
 static void auth_init_run(void)
 {
-	unsigned char raw[24];
-	char secret[sizeof(raw) * 2 + 1];
-
 	if (sodium_init() < 0) {
 		log_error("auth: libsodium failed to initialise");
 		return;
 	}
 	auth_ready = 1;
+}
+
+static int auth_init(void)
+{
+	pthread_once(&auth_once, auth_init_run);
+	return auth_ready ? 0 : -1;
+}
+
+/* Made on the first login attempt (not at start-up, not for the CLI). */
+static pthread_once_t auth_dummy_once = PTHREAD_ONCE_INIT;
+static int  auth_dummy_ready; /* auth_dummy_hash holds a hash */
+static char auth_dummy_hash[crypto_pwhash_STRBYTES];
+
+static void auth_dummy_run(void)
+{
+	unsigned char raw[24];
+	char secret[sizeof(raw) * 2 + 1];
+
 	/* A hash of a password nobody knows, with the same parameters as real
 	 * ones, so verifying against it costs what a real verification does. */
 	randombytes_buf(raw, sizeof(raw));
@@ -123,15 +136,10 @@ static void auth_init_run(void)
 	sodium_memzero(secret, sizeof(secret));
 }
 
-static int auth_init(void)
-{
-	pthread_once(&auth_once, auth_init_run);
-	return auth_ready ? 0 : -1;
-}
-
 /* Spends the time of one verification on nothing, for unknown accounts. */
 static void auth_password_verify_dummy(const char *password)
 {
+	pthread_once(&auth_dummy_once, auth_dummy_run);
 	if (auth_dummy_ready)
 		(void)auth_password_verify(auth_dummy_hash, password);
 }
