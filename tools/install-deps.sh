@@ -4,11 +4,14 @@
 set -eu
 
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev sqlite3 libjansson-dev
-libsodium-dev libcmocka-dev libcurl4-openssl-dev"
+libsodium-dev libcmocka-dev libcurl4-openssl-dev libpq-dev liboath-dev libqrencode-dev"
 if [ "${ONRAMP_DEPS:-}" != "build" ]; then
 	# test-only tools: the browser, node for the browser test, wrk for benchmarks,
 	# clang for fuzzing
-	PKGS="$PKGS chromium nodejs npm wrk clang libclang-rt-14-dev curl"
+	# a PostgreSQL server for the second run of the integration suite, an SMTP
+	# server (aiosmtpd, on Debian's python3) for the mail tests
+	PKGS="$PKGS chromium nodejs npm wrk clang libclang-rt-14-dev curl postgresql-15
+	python3-aiosmtpd"
 fi
 
 missing=""
