@@ -576,10 +576,16 @@ static void test_endless_chunked_body_dropped(void **state)
 	n = snprintf(chunk, sizeof(chunk), "2000\r\n");
 	memset(chunk + n, 'x', 8192);
 	memcpy(chunk + n + 8192, "\r\n", 2);
-	/* a body that never ends: the server stops reading it and hangs up */
-	while (sent < 4u * 1024 * 1024 && send_all(fd, chunk, (size_t)n + 8192 + 2) == 0)
+	/* a body that never ends: the server stops reading it and hangs up. A
+	 * small send buffer makes the hang-up show as a failed send promptly,
+	 * instead of after the kernel has buffered megabytes on loopback. */
+	{
+		int small = 4096;
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	}
+	while (sent < 16u * 1024 * 1024 && send_all(fd, chunk, (size_t)n + 8192 + 2) == 0)
 		sent += 8192;
-	assert_true(sent < 4u * 1024 * 1024);
+	assert_true(sent < 16u * 1024 * 1024);
 	n_out = read_all(fd, out, sizeof(out));
 	close(fd);
 	assert_null(strstr(out, "HTTP/1.1 200"));
