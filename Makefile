@@ -11,7 +11,7 @@
 
 BUILD    ?= build
 SANITIZE ?=
-PKGS      = libmicrohttpd sqlite3 jansson libsodium libpq liboath libqrencode libcurl
+PKGS      = libmicrohttpd sqlite3 jansson libsodium libpq liboath libqrencode libcurl geos gdal
 CC       ?= cc
 
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror

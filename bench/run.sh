@@ -194,4 +194,12 @@ fi
 if [ "$demo_people" -lt 1 ]; then
 	echo "FAIL: onramp demo made no people" >&2; fail=1
 fi
+# 5. the pipeline pages at 100k people and 1M stage events (bench/pipeline.sh)
+BUILD=$BUILD ONRAMP_BIN=$ONRAMP sh "$HERE/pipeline.sh" || { echo "FAIL: bench/pipeline.sh" >&2; fail=1; }
+# 6. signups on PostgreSQL beside its raw INSERT rate (bench/pg_intake.sh)
+BUILD=$BUILD ONRAMP_BIN=$ONRAMP sh "$HERE/pg_intake.sh" || { echo "FAIL: bench/pg_intake.sh" >&2; fail=1; }
+# 7. race finder lookups beside raw GEOS, and the /races page (bench/races.sh)
+BUILD=$BUILD ONRAMP_BIN=$ONRAMP sh "$HERE/races.sh" || { echo "FAIL: bench/races.sh" >&2; fail=1; }
+# 8. the lead intake beside the HTTP and raw SQLite limits (bench/intake.sh)
+BUILD=$BUILD ONRAMP_BIN=$ONRAMP sh "$HERE/intake.sh" || { echo "FAIL: bench/intake.sh" >&2; fail=1; }
 exit $fail

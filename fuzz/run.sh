@@ -7,7 +7,7 @@ set -eu
 SECONDS_EACH=${1:-60}
 OUT=build/fuzz
 CC=${FUZZ_CC:-clang}
-PKGS="libmicrohttpd sqlite3 jansson libsodium libpq liboath libqrencode libcurl"
+PKGS="libmicrohttpd sqlite3 jansson libsodium libpq liboath libqrencode libcurl geos gdal"
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc -I$OUT/gen $(pkg-config --cflags $PKGS)"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 mkdir -p "$OUT/obj" "$OUT/gen"

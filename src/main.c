@@ -19,9 +19,13 @@ struct command {
 static const struct command commands[] = {
 	{ "serve", cli_serve, "serve the web application" },
 	{ "migrate", cli_migrate, "create or upgrade the database schema" },
-	{ "user", cli_user, "manage staff accounts (user add)" },
+	{ "user", cli_user, "manage staff accounts (user add, user reset-2fa)" },
 	{ "demo", cli_demo, "load a realistic demo dataset" },
 	{ "backup", cli_backup, "copy the live database to a file" },
+	{ "copy-data", cli_copy, "copy an SQLite database into a new PostgreSQL one" },
+	{ "audit", cli_audit, "check the audit log's hash chain (audit verify)" },
+	{ "form", cli_form, "manage intake forms (form add|list|rotate-key)" },
+	{ "import", cli_import, "load divisions, boundaries, offices, elections, races, ZIPs" },
 	{ "version", cli_version, "print the version" },
 };
 

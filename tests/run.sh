@@ -5,6 +5,14 @@
 # prints TAP through node's test runner. A suite that exits non-zero without
 # reporting a failure (a crash, a sanitizer report) counts as one failure.
 # Exit status: 0 only if nothing failed.
+#
+# PostgreSQL: one throwaway PostgreSQL 15 server is started for the run
+# (tools/pg-test-cluster.sh: initdb in a temporary directory as an
+# unprivileged user, a free loopback port; stopped and removed on exit, also
+# on failure or interruption). Every HTTP suite then runs a second time with
+# ONRAMP_TEST_PG set, so the harness serves from a fresh database on it, and
+# the PostgreSQL unit tests (tests/unit/test_pg_*: the engine itself, the
+# people store on it) run against it. ONRAMP_SKIP_PG=1 skips them all.
 set -u
 BUILD=${BUILD:-build}
 export ONRAMP_BIN="$PWD/$BUILD/onramp"
@@ -12,6 +20,14 @@ export CMOCKA_MESSAGE_OUTPUT=TAP
 passed=0
 failed=0
 logdir=$(mktemp -d)
+pgdir=""
+cleanup() {
+	[ -z "$pgdir" ] || sh tools/pg-test-cluster.sh stop "$pgdir/cluster"
+	[ -z "$pgdir" ] || rm -rf "$pgdir"
+	rm -rf "$logdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 run_suite() { # name command...
 	name=$1; shift
@@ -37,6 +53,23 @@ done
 for t in "$BUILD"/tests/http/test_*; do
 	[ -x "$t" ] && run_suite "http/$(basename "$t")" "$t"
 done
+if [ -z "${ONRAMP_SKIP_PG:-}" ]; then
+	pgdir=$(mktemp -d)
+	chmod 0711 "$pgdir"  # the server's unprivileged user reaches its folder
+	if pgurl=$(sh tools/pg-test-cluster.sh start "$pgdir/cluster" 2>"$logdir/pg-start.log"); then
+		for t in "$BUILD"/tests/unit/test_pg_*; do
+			[ -x "$t" ] && run_suite "unit-pg/$(basename "$t")" env ONRAMP_TEST_PG="$pgurl" "$t"
+		done
+		for t in "$BUILD"/tests/http/test_*; do
+			[ -x "$t" ] && run_suite "http-pg/$(basename "$t")" \
+				env ONRAMP_TEST_PG="$pgurl" ONRAMP_TEST_PG_DATA="$pgdir/cluster/data" "$t"
+		done
+	else
+		echo "FAIL postgres: cannot start a PostgreSQL test server:"
+		sed 's/^/    /' "$logdir/pg-start.log"
+		failed=$((failed + 1))
+	fi
+fi
 if [ -d ../shared/mustache-spec ]; then
 	run_suite "conformance/mustache" "$BUILD/tests/conformance/mustache_spec" ../shared/mustache-spec
 fi
@@ -51,6 +84,5 @@ if [ -z "${ONRAMP_SKIP_E2E:-}" ]; then
 	fi
 fi
 
-rm -rf "$logdir"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -21,6 +21,10 @@ int cli_user(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_backup(int argc, char **argv);
 int cli_version(int argc, char **argv);
+int cli_import(int argc, char **argv);
+int cli_form(int argc, char **argv);     /* intake forms: add, list, rotate-key (cli_form.c) */
+int cli_audit(int argc, char **argv);
+int cli_copy(int argc, char **argv);     /* copy-data: SQLite into PostgreSQL (cli_copy.c) */
 
 /* A subcommand's own option: --name VALUE or --name=VALUE. */
 struct cli_opt {

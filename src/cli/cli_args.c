@@ -98,7 +98,7 @@ int cli_parse(int argc, char **argv, const char *usage, struct config *cfg,
 
 int cli_open(const struct config *cfg, int migrate, struct db **db, struct keys **keys)
 {
-	char err[512];
+	char err[512], shown[sizeof(cfg->db_url) + 64];
 	int applied = 0;
 
 	*db = NULL;
@@ -107,12 +107,14 @@ int cli_open(const struct config *cfg, int migrate, struct db **db, struct keys 
 		fprintf(stderr, "onramp: key file %s: %s\n", cfg->key_file, err);
 		return 1;
 	}
-	if (db_open(cfg->db_url, db, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onramp: database %s: %s\n", cfg->db_url, err);
+	if (db_open_pool(cfg->db_url, cfg->db_pool, db, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onramp: database %s: %s\n",
+		        config_db_url_redacted(cfg->db_url, shown, sizeof(shown)), err);
 		goto fail;
 	}
 	if (migrate && db_migrate(*db, &applied, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onramp: migrating %s: %s\n", cfg->db_url, err);
+		fprintf(stderr, "onramp: migrating %s: %s\n",
+		        config_db_url_redacted(cfg->db_url, shown, sizeof(shown)), err);
 		goto fail;
 	}
 	return 0;

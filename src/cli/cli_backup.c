@@ -20,7 +20,7 @@ int cli_backup(int argc, char **argv)
 	struct db *db;
 	const char *pos[1];
 	size_t n_pos;
-	char err[512];
+	char err[512], shown[sizeof(cfg.db_url) + 64];
 	int rc;
 
 	rc = cli_parse(argc, argv, usage, &cfg, NULL, 0, pos, 1, &n_pos);
@@ -31,7 +31,8 @@ int cli_backup(int argc, char **argv)
 		return 2;
 	}
 	if (db_open(cfg.db_url, &db, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onramp: database %s: %s\n", cfg.db_url, err);
+		fprintf(stderr, "onramp: database %s: %s\n",
+		        config_db_url_redacted(cfg.db_url, shown, sizeof(shown)), err);
 		return 1;
 	}
 	rc = db_backup(db, pos[0], err, sizeof(err));
@@ -40,6 +41,7 @@ int cli_backup(int argc, char **argv)
 		fprintf(stderr, "onramp: backup to %s: %s\n", pos[0], err);
 		return 1;
 	}
-	printf("onramp: backed up %s to %s\n", cfg.db_url, pos[0]);
+	printf("onramp: backed up %s to %s\n",
+	       config_db_url_redacted(cfg.db_url, shown, sizeof(shown)), pos[0]);
 	return 0;
 }

@@ -19,20 +19,22 @@ int cli_migrate(int argc, char **argv)
 	struct db *db;
 	const char *pos[1];
 	size_t n_pos;
-	char err[512];
+	char err[512], shown[sizeof(cfg.db_url) + 64];
 	int rc, applied = 0;
 
 	rc = cli_parse(argc, argv, usage, &cfg, NULL, 0, pos, 0, &n_pos);
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	if (db_open(cfg.db_url, &db, err, sizeof(err)) < 0) {
-		fprintf(stderr, "onramp: database %s: %s\n", cfg.db_url, err);
+		fprintf(stderr, "onramp: database %s: %s\n",
+		        config_db_url_redacted(cfg.db_url, shown, sizeof(shown)), err);
 		return 1;
 	}
 	rc = db_migrate(db, &applied, err, sizeof(err));
 	db_close(db);
 	if (rc < 0) {
-		fprintf(stderr, "onramp: migrating %s: %s\n", cfg.db_url, err);
+		fprintf(stderr, "onramp: migrating %s: %s\n",
+		        config_db_url_redacted(cfg.db_url, shown, sizeof(shown)), err);
 		return 1;
 	}
 	printf("onramp: %d migration%s applied; the schema is current\n", applied, applied == 1 ? "" : "s");

@@ -1,5 +1,6 @@
 /*
- * cli_user.c — `onramp user add --email E --role R`: create a staff account.
+ * cli_user.c — `onramp user add --email E --role R`: create a staff account;
+ * `onramp user reset-2fa --email E`: turn its two-factor sign-in off.
  *
  * The password never comes from argv (other users can read a process's
  * arguments): it is asked for twice on the terminal with echo off, or read
@@ -21,8 +22,12 @@
 
 static const char usage[] =
 	"Usage: onramp user add --email EMAIL --role admin|staff|volunteer [options]\n"
+	"       onramp user reset-2fa --email EMAIL [options]\n"
 	"\n"
-	"Creates a staff account. The password is asked for on the terminal, or read\n"
+	"reset-2fa turns two-factor sign-in off for a person who lost their phone\n"
+	"and ends their sessions.\n"
+	"\n"
+	"add creates a staff account. The password is asked for on the terminal, or read\n"
 	"from the first line of standard input (e.g. `printf '%s\\n' \"$PW\" | onramp user add …`).\n"
 	"Passwords need at least 12 characters and must not be a common password.";
 
@@ -83,6 +88,36 @@ done:
 	return rc;
 }
 
+/* `onramp user reset-2fa --email E`: recovery for a lost phone. Turns
+ * two-factor sign-in off for the account and ends its sessions (audited as
+ * done by the CLI); the person signs in with the password alone and, an
+ * admin, must enroll again before any other staff page. */
+static int cli_user_reset_2fa(const struct config *cfg, const char *email, const char *role_s)
+{
+	struct db *db = NULL;
+	struct keys *keys = NULL;
+	int rc, status = 1;
+
+	if (!email || role_s) {
+		fprintf(stderr, "onramp: user reset-2fa needs --email (and no --role)\n");
+		return 2;
+	}
+	if (cli_open(cfg, 1, &db, &keys) != 0)
+		return 1;
+	rc = auth_totp_reset(db, NULL, email);
+	if (rc == 1) {
+		printf("onramp: two-factor sign-in is off for %s; its sessions were ended\n", email);
+		status = 0;
+	} else if (rc == 0) {
+		fprintf(stderr, "onramp: no account with the email %s\n", email);
+	} else {
+		fprintf(stderr, "onramp: resetting two-factor failed (see the log)\n");
+	}
+	db_close(db);
+	keys_free(keys);
+	return status;
+}
+
 int cli_user(int argc, char **argv)
 {
 	struct config cfg;
@@ -103,8 +138,11 @@ int cli_user(int argc, char **argv)
 	rc = cli_parse(argc, argv, usage, &cfg, opts, 2, pos, 1, &n_pos);
 	if (rc)
 		return rc == 1 ? 0 : rc;
+	if (n_pos == 1 && strcmp(pos[0], "reset-2fa") == 0)
+		return cli_user_reset_2fa(&cfg, email, role_s);
 	if (n_pos != 1 || strcmp(pos[0], "add") != 0) {
-		fprintf(stderr, "onramp: usage: onramp user add --email EMAIL --role ROLE (see --help)\n");
+		fprintf(stderr, "onramp: usage: onramp user add --email EMAIL --role ROLE"
+		                " | onramp user reset-2fa --email EMAIL (see --help)\n");
 		return 2;
 	}
 	if (!email || !role_s) {

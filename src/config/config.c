@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
+#include "domain/mail_message.h"
 #include "lib/limits.h"
 #include "lib/log.h"
 #include "store/db.h"
@@ -160,6 +162,40 @@ static int parse_org_name(struct config *cfg, const char *v, char *err, size_t e
 	return copy_value(cfg->org_name, sizeof(cfg->org_name), "ONRAMP_ORG_NAME", v, err, errlen);
 }
 
+static int parse_db_pool(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || !*v || *end || n < 1 || n > LIMIT_DB_POOL_MAX) {
+		snprintf(err, errlen, "ONRAMP_DB_POOL must be a whole number from 1 to %d",
+		         LIMIT_DB_POOL_MAX);
+		return -1;
+	}
+	cfg->db_pool = (int)n;
+	return 0;
+}
+
+static int parse_metrics_token(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	size_t i, n = strlen(v);
+
+	if (n != 0 && n < 32) {
+		snprintf(err, errlen, "ONRAMP_METRICS_TOKEN must be at least 32 characters (or empty)");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i] <= ' ' || v[i] > '~') {
+			snprintf(err, errlen, "ONRAMP_METRICS_TOKEN must be printable ASCII without spaces");
+			return -1;
+		}
+	}
+	return copy_value(cfg->metrics_token, sizeof(cfg->metrics_token), "ONRAMP_METRICS_TOKEN", v,
+	                  err, errlen);
+}
+
 static int parse_signup_rate(struct config *cfg, const char *v, char *err, size_t errlen)
 {
 	char *end;
@@ -190,8 +226,136 @@ static int parse_log_level(struct config *cfg, const char *v, char *err, size_t 
 	return -1;
 }
 
+static int parse_admin_2fa(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "required") == 0 || strcmp(v, "optional") == 0) {
+		cfg->admin_2fa_optional = strcmp(v, "optional") == 0;
+		return 0;
+	}
+	snprintf(err, errlen, "ONRAMP_ADMIN_2FA must be required or optional");
+	return -1;
+}
+
+/* smtp:// or smtps://, printable ASCII without spaces (user and password
+ * have their own settings, so none belong in the URL). */
+static int parse_smtp_url(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (v[0] && strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0) {
+		snprintf(err, errlen, "ONRAMP_SMTP_URL must start with smtp:// or smtps:// (or be empty)");
+		return -1;
+	}
+	for (i = 0; v[i]; i++) {
+		if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f || v[i] == '@') {
+			snprintf(err, errlen, "ONRAMP_SMTP_URL must be smtp://HOST[:PORT] without spaces or"
+			         " credentials (use ONRAMP_SMTP_USER and ONRAMP_SMTP_PASSWORD)");
+			return -1;
+		}
+	}
+	return copy_value(cfg->smtp_url, sizeof(cfg->smtp_url), "ONRAMP_SMTP_URL", v, err, errlen);
+}
+
+/* A value that ends up in an SMTP command: no control characters. */
+static int mail_value_ok(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v < ' ' || *v == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int parse_smtp_user(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	if (!mail_value_ok(v)) {
+		snprintf(err, errlen, "ONRAMP_SMTP_USER must not contain control characters");
+		return -1;
+	}
+	return copy_value(cfg->smtp_user, sizeof(cfg->smtp_user), "ONRAMP_SMTP_USER", v, err, errlen);
+}
+
+static int parse_smtp_password(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	if (!mail_value_ok(v)) {
+		snprintf(err, errlen, "ONRAMP_SMTP_PASSWORD must not contain control characters");
+		return -1;
+	}
+	return copy_value(cfg->smtp_password, sizeof(cfg->smtp_password), "ONRAMP_SMTP_PASSWORD", v,
+	                  err, errlen);
+}
+
+/* The password's first line from a file (a secret kept out of the
+ * environment, e.g. a container secret). */
+static int parse_smtp_password_file(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	char line[sizeof(cfg->smtp_password) + 2];
+	size_t n;
+	FILE *f;
+	int rc;
+
+	if (!v[0])
+		return 0;
+	f = fopen(v, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "ONRAMP_SMTP_PASSWORD_FILE: cannot read %.200s", v);
+		return -1;
+	}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	rc = parse_smtp_password(cfg, line, err, errlen);
+	explicit_bzero(line, sizeof(line));
+	return rc;
+}
+
+static int parse_smtp_tls(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	static const char *names[] = { "required", "try", "none" };  /* enum smtp_tls order */
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			cfg->smtp_tls = i;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "ONRAMP_SMTP_TLS must be required, try or none");
+	return -1;
+}
+
+static int parse_mail_from(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	char name[200], addr[260];
+
+	if (v[0] && mail_from_parse(v, name, sizeof(name), addr, sizeof(addr)) < 0) {
+		snprintf(err, errlen, "ONRAMP_MAIL_FROM must be an address, or \"Name <address>\"");
+		return -1;
+	}
+	return copy_value(cfg->mail_from, sizeof(cfg->mail_from), "ONRAMP_MAIL_FROM", v, err, errlen);
+}
+
+static int parse_mail_retry(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || !*v || *end || n < 1 || n > 86400) {
+		snprintf(err, errlen, "ONRAMP_MAIL_RETRY must be a whole number of seconds from 1 to 86400");
+		return -1;
+	}
+	cfg->mail_retry_seconds = (int)n;
+	return 0;
+}
+
 static const struct setting settings[] = {
-	{ "db", "ONRAMP_DB", "database: sqlite:PATH (default sqlite:onramp.db)", parse_db },
+	{ "db", "ONRAMP_DB", "database: sqlite:PATH (default sqlite:onramp.db) or postgres://USER@HOST[:PORT]/NAME", parse_db },
+	{ "db-pool", "ONRAMP_DB_POOL", "read connections to the database at most (default 8)", parse_db_pool },
+	{ "metrics-token", "ONRAMP_METRICS_TOKEN", "bearer token that lets other hosts read /metrics (default none: loopback only)", parse_metrics_token },
 	{ "listen", "ONRAMP_LISTEN", "address to serve on, HOST:PORT (default 127.0.0.1:8080; port 0 picks one)", parse_listen },
 	{ "base-url", "ONRAMP_BASE_URL", "public URL of this installation (default http://LISTEN); https:// turns on Secure cookies and HSTS", parse_base_url },
 	{ "theme", "ONRAMP_THEME", "folder of templates/, static/ and strings.json overriding the built-in ones", parse_theme },
@@ -199,6 +363,14 @@ static const struct setting settings[] = {
 	{ "org-name", "ONRAMP_ORG_NAME", "organization name shown on pages (default Onramp)", parse_org_name },
 	{ "signup-rate", "ONRAMP_SIGNUP_RATE", "signups allowed per client IP per minute, 0 for no limit (default 30)", parse_signup_rate },
 	{ "log-level", "ONRAMP_LOG_LEVEL", "debug, info, warn or error (default info)", parse_log_level },
+	{ "smtp-url", "ONRAMP_SMTP_URL", "SMTP server for outgoing mail, smtp://HOST[:PORT] or smtps://HOST[:PORT]; empty (default): mail stays in the outbox", parse_smtp_url },
+	{ "smtp-user", "ONRAMP_SMTP_USER", "SMTP AUTH user name (default none)", parse_smtp_user },
+	{ "smtp-password", "ONRAMP_SMTP_PASSWORD", "SMTP AUTH password", parse_smtp_password },
+	{ "smtp-password-file", "ONRAMP_SMTP_PASSWORD_FILE", "file whose first line is the SMTP password", parse_smtp_password_file },
+	{ "smtp-tls", "ONRAMP_SMTP_TLS", "smtp:// STARTTLS: required (default), try, or none (a relay on loopback)", parse_smtp_tls },
+	{ "mail-from", "ONRAMP_MAIL_FROM", "sender of outgoing mail, \"Name <address>\" (required with ONRAMP_SMTP_URL)", parse_mail_from },
+	{ "mail-retry", "ONRAMP_MAIL_RETRY", "seconds before the first retry of a failed send, doubled each time (default 60)", parse_mail_retry },
+	{ "admin-2fa", "ONRAMP_ADMIN_2FA", "required (default): admins must turn on two-factor sign-in before any staff page; optional: only for test set-ups", parse_admin_2fa },
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -213,7 +385,9 @@ int config_load_env(struct config *cfg, char *err, size_t errlen)
 	snprintf(cfg->key_file, sizeof(cfg->key_file), "onramp.key");
 	snprintf(cfg->org_name, sizeof(cfg->org_name), "Onramp");
 	cfg->signup_rate = LIMIT_SIGNUPS_PER_IP_PER_MINUTE;
+	cfg->db_pool = LIMIT_DB_READ_CONNECTIONS;
 	cfg->log_level = LOG_INFO;
+	cfg->mail_retry_seconds = LIMIT_MAIL_RETRY_SECONDS;
 	for (i = 0; i < N_SETTINGS; i++) {
 		const char *v = getenv(settings[i].env);
 		if (v && settings[i].parse(cfg, v, err, errlen) < 0)
@@ -263,6 +437,10 @@ int config_finish(struct config *cfg, char *err, size_t errlen)
 		}
 	}
 	cfg->is_https = strncmp(cfg->base_url, "https://", 8) == 0;
+	if (cfg->smtp_url[0] && !cfg->mail_from[0]) {
+		snprintf(err, errlen, "ONRAMP_MAIL_FROM is required when ONRAMP_SMTP_URL is set");
+		return -1;
+	}
 	log_set_level((enum log_level)cfg->log_level);
 	return 0;
 }
@@ -274,4 +452,101 @@ void config_print_help(void)
 	printf("\nSettings (a flag wins over its environment variable):\n");
 	for (i = 0; i < N_SETTINGS; i++)
 		printf("  --%-12s %-20s %s\n", settings[i].flag, settings[i].env, settings[i].help);
+}
+
+/* ---- printing a database URL without its password ---- */
+
+struct redact_out {
+	char  *p;
+	size_t size;
+	size_t len;
+	int    over;   /* something did not fit: the result is not shown */
+};
+
+static void redact_put(struct redact_out *o, const char *s, size_t n)
+{
+	if (o->over || n >= o->size - o->len) {
+		o->over = 1;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+/* 1 if the n bytes at name end in "password" (any case). */
+static int redact_is_password_key(const char *name, size_t n)
+{
+	static const char key[] = "password";
+	size_t k = sizeof(key) - 1;
+
+	return n >= k && strncasecmp(name + n - k, key, k) == 0;
+}
+
+/* Copies a query string (after its '?') with password values masked. */
+static void redact_query(struct redact_out *o, const char *q)
+{
+	while (*q) {
+		size_t n = strcspn(q, "&#");
+		const char *eq = memchr(q, '=', n);
+
+		if (eq && redact_is_password_key(q, (size_t)(eq - q))) {
+			redact_put(o, q, (size_t)(eq - q) + 1);
+			redact_put(o, "***", 3);
+		} else {
+			redact_put(o, q, n);
+		}
+		q += n;
+		if (*q == '#') {
+			redact_put(o, q, strlen(q));
+			return;
+		}
+		if (*q == '&')
+			redact_put(o, q++, 1);
+	}
+}
+
+const char *config_db_url_redacted(const char *url, char *out, size_t outlen)
+{
+	static const char too_long[] = "(a database URL too long to show)";
+	struct redact_out o = { out, outlen, 0, 0 };
+	const char *auth, *p, *colon, *q;
+
+	if (!out || outlen == 0)
+		return out;
+	out[0] = '\0';
+	if (!url)
+		return out;
+	auth = strstr(url, "://");
+	if (!auth) {
+		redact_put(&o, url, strlen(url));
+		goto done;
+	}
+	auth += 3;
+	p = auth + strcspn(auth, "@/");
+	if (*p == '@') {
+		colon = memchr(auth, ':', (size_t)(p - auth));
+		if (colon) {
+			redact_put(&o, url, (size_t)(colon + 1 - url));
+			redact_put(&o, "***", 3);
+		} else {
+			redact_put(&o, url, (size_t)(p - url));
+		}
+		url = p;  /* from the '@' on */
+	}
+	q = strchr(url, '?');
+	if (!q) {
+		redact_put(&o, url, strlen(url));
+		goto done;
+	}
+	redact_put(&o, url, (size_t)(q + 1 - url));
+	redact_query(&o, q + 1);
+done:
+	if (o.over) {
+		if (outlen > strlen(too_long))
+			memcpy(out, too_long, sizeof(too_long));
+		else
+			out[0] = '\0';
+	}
+	return out;
 }

@@ -31,3 +31,14 @@ int audit_list(struct db *db, int page, int per_page, json_t **rows, long long *
 	}
 	return 0;
 }
+
+int audit_verify(struct db *db, long long *entries, long long *first_bad)
+{
+	int rc = store_audit_verify_db(db, first_bad, entries);
+
+	if (rc < 0) {
+		log_error("audit_verify: database error %d", rc);
+		return -1;
+	}
+	return rc == 1 ? 1 : 0;
+}

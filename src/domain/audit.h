@@ -17,4 +17,10 @@ struct db;
  * entity_id, before, after}; page is 1-based. Returns 0 or -1. */
 int audit_list(struct db *db, int page, int per_page, json_t **rows, long long *total);
 
+/* Recomputes the whole hash chain (`onramp audit verify`). Returns 0 when
+ * intact (*entries: how many), 1 when an entry was edited, inserted or
+ * deleted (*first_bad: the id of the first entry that does not check out),
+ * -1 on a database error. */
+int audit_verify(struct db *db, long long *entries, long long *first_bad);
+
 #endif

@@ -21,6 +21,15 @@
  * last_seen is written at most once a minute (AUTH_TOUCH_SECONDS) so a busy
  * session does not cost a write per request.
  *
+ * Two-factor (RFC 6238, domain/totp.c): with it on, a right password
+ * creates no session but a half-signed-in record (login_pending, hashed
+ * token, LIMIT_LOGIN_PENDING_SECONDS); auth_login_totp completes it, and
+ * the step of the code is stored so a code works once. Wrong codes count
+ * like wrong passwords. Secrets are sealed under keys->totp.
+ * Password change needs the current password (throttled like a login) and
+ * ends every session of the account in the same write that stores the new
+ * hash, creating a fresh one for the browser that made the change.
+ *
  * Invariants: no password, token or hash is ever logged; local copies of
  * passwords, tokens and hashes are wiped with sodium_memzero.
  * Threading: every function may be called from any thread; the only shared
@@ -38,6 +47,9 @@
 #include "lib/limits.h"
 #include "lib/utf8.h"
 #include "lib/log.h"
+#include "domain/keys.h"
+#include "domain/totp.h"
+#include "store/store_security.h"
 #include "store/store_users.h"
 
 #define AUTH_TOUCH_SECONDS   60   /* least time between two last_seen writes */
@@ -491,10 +503,12 @@ static int auth_ip_key(const char *ip, char out[AUTH_KEY_MAX])
 	return 0;
 }
 
-static void auth_user_fill(struct staff_user *out, long long id, const char *email, enum role role)
+static void auth_user_fill(struct staff_user *out, long long id, const char *email, enum role role,
+                           int totp_enabled)
 {
 	memset(out, 0, sizeof(*out));
 	out->id = id;
+	out->totp_enabled = totp_enabled;
 	(void)snprintf(out->email, sizeof(out->email), "%s", email);
 	out->role = role;
 	out->perms = role_permissions(role);
@@ -552,6 +566,7 @@ int auth_user_add(struct db *db, const struct staff_user *actor, const char *ema
 		log_error("auth: adding an account failed (db rc %d)", src);
 		auth_set_err(err, errlen, src == STORE_USERS_FULL ? "the database is full or failing"
 		                                         : "database error");
+		rc = -2; /* not the person's fault: the page answers 503 */
 		goto fail;
 	}
 	log_info("auth: account added (role %s) by user %lld", role_name(role),
@@ -652,6 +667,19 @@ enum auth_result auth_login(struct db *db, const char *email, const char *passwo
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2base64(token_out, 64, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	auth_token_hash(token_out, token_hash);
+	if (user.totp_enabled) {
+		/* Half signed in: a server-side record the code must complete. */
+		rc = store_login_pending_create(db, token_hash, user.id, now,
+		                                now + LIMIT_LOGIN_PENDING_SECONDS);
+		if (rc != 0) {
+			log_error("auth: recording a pending login failed (db rc %d)", rc);
+			sodium_memzero(token_out, 64);
+			goto done;
+		}
+		auth_user_fill(user_out, user.id, user.email, role, 1);
+		result = AUTH_TOTP_NEEDED;
+		goto done;
+	}
 	rc = store_session_create(db, token_hash, user.id, now,
 	                          now + LIMIT_SESSION_ABSOLUTE_SECONDS,
 	                          now - LIMIT_SESSION_IDLE_SECONDS, acct);
@@ -660,7 +688,7 @@ enum auth_result auth_login(struct db *db, const char *email, const char *passwo
 		sodium_memzero(token_out, 64);
 		goto done;
 	}
-	auth_user_fill(user_out, user.id, user.email, role);
+	auth_user_fill(user_out, user.id, user.email, role, user.totp_enabled);
 	log_info("auth: user %lld signed in", user.id);
 	result = AUTH_OK;
 done:
@@ -707,7 +735,7 @@ int auth_session_check(struct db *db, const char *token, struct staff_user *user
 		if (rc != 0)
 			log_warn("auth: updating a session's last use failed (db rc %d)", rc);
 	}
-	auth_user_fill(user_out, sess.user.id, sess.user.email, role);
+	auth_user_fill(user_out, sess.user.id, sess.user.email, role, sess.user.totp_enabled);
 	result = 0;
 done:
 	sodium_memzero(token_hash, sizeof(token_hash));
@@ -730,4 +758,323 @@ int auth_logout(struct db *db, const char *token)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- two-factor sign-in ---- */
+
+/* Makes a fresh session token into token_out and its hash. */
+static void auth_token_new(char token_out[64], char hash[STORE_TOKEN_HASH_MAX])
+{
+	unsigned char raw[AUTH_TOKEN_BYTES];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(token_out, 64, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	auth_token_hash(token_out, hash);
+}
+
+int auth_login_pending_check(struct db *db, const char *pending_token, struct staff_user *user_out)
+{
+	char hash[STORE_TOKEN_HASH_MAX];
+	struct store_user u;
+	long long attempts;
+	int rc;
+
+	memset(user_out, 0, sizeof(*user_out));
+	if (!auth_token_valid(pending_token) || auth_init() != 0)
+		return -1;
+	auth_token_hash(pending_token, hash);
+	rc = store_login_pending_find(db, hash, (long long)time(NULL), &u, &attempts);
+	sodium_memzero(hash, sizeof(hash));
+	if (rc < 0)
+		log_error("auth: reading a pending login failed (db rc %d)", rc);
+	if (rc != 1 || u.disabled || role_parse(u.role) == ROLE_NONE)
+		return -1;
+	auth_user_fill(user_out, u.id, u.email, role_parse(u.role), u.totp_enabled);
+	return 0;
+}
+
+enum auth_result auth_login_totp(struct db *db, const struct keys *keys, const char *pending_token,
+                                 const char *code, const char *ip, char token_out[64],
+                                 struct staff_user *user_out)
+{
+	char pending_hash[STORE_TOKEN_HASH_MAX], session_hash[STORE_TOKEN_HASH_MAX];
+	char acct_key[AUTH_KEY_MAX], ip_key[AUTH_KEY_MAX], clean[TOTP_DIGITS + 1];
+	unsigned char secret[TOTP_SECRET_BYTES];
+	struct store_user u;
+	struct store_totp t;
+	const char *ipk = NULL;
+	long long now = (long long)time(NULL), floor_at = now - LIMIT_LOGIN_WINDOW_SECONDS;
+	long long attempts = 0, acct_fails = 0, ip_fails = 0, step = 0;
+	enum auth_result result = AUTH_ERROR;
+	enum role role;
+	int rc, ok = 0;
+
+	token_out[0] = '\0';
+	memset(user_out, 0, sizeof(*user_out));
+	memset(&t, 0, sizeof(t));
+	memset(secret, 0, sizeof(secret));
+	memset(session_hash, 0, sizeof(session_hash));
+	if (!auth_token_valid(pending_token) || auth_init() != 0)
+		return AUTH_PENDING_GONE;
+	auth_token_hash(pending_token, pending_hash);
+	rc = store_login_pending_find(db, pending_hash, now, &u, &attempts);
+	if (rc < 0) {
+		log_error("auth: reading a pending login failed (db rc %d)", rc);
+		goto done;
+	}
+	role = rc == 1 ? role_parse(u.role) : ROLE_NONE;
+	if (rc != 1 || u.disabled || role == ROLE_NONE || !u.totp_enabled) {
+		result = AUTH_PENDING_GONE;
+		goto done;
+	}
+	(void)snprintf(acct_key, sizeof(acct_key), "acct:%s", u.email);
+	if (auth_ip_key(ip, ip_key) == 0)
+		ipk = ip_key;
+	rc = store_login_failures_get(db, acct_key, ipk, floor_at, &acct_fails, &ip_fails);
+	if (rc != 0) {
+		log_error("auth: reading login failures failed (db rc %d)", rc);
+		goto done;
+	}
+	if (acct_fails >= LIMIT_LOGIN_FAILS_PER_ACCOUNT || ip_fails >= LIMIT_LOGIN_FAILS_PER_IP) {
+		result = AUTH_THROTTLED;
+		goto done;
+	}
+	rc = store_totp_get(db, u.id, &t);
+	if (rc != 1 || !t.enabled || totp_open(keys->totp, t.sealed, t.sealed_len, secret) != 0) {
+		log_error("auth: user %lld has two-factor on but no readable secret (db rc %d)", u.id, rc);
+		goto done;
+	}
+	if (totp_code_clean(code, clean) == 0)
+		ok = totp_verify(secret, clean, now, t.last_step, &step);
+	if (!ok) {
+		rc = store_login_pending_fail(db, pending_hash, LIMIT_TOTP_ATTEMPTS, acct_key, ipk, now,
+		                              floor_at);
+		if (rc != 0) {
+			log_error("auth: recording a wrong code failed (db rc %d)", rc);
+			goto done;
+		}
+		result = attempts + 1 >= LIMIT_TOTP_ATTEMPTS ? AUTH_PENDING_GONE : AUTH_BAD_CREDENTIALS;
+		goto done;
+	}
+	auth_token_new(token_out, session_hash);
+	rc = store_login_pending_finish(db, pending_hash, u.id, step, session_hash, now,
+	                                now + LIMIT_SESSION_ABSOLUTE_SECONDS,
+	                                now - LIMIT_SESSION_IDLE_SECONDS, acct_key);
+	if (rc == STORE_TOTP_REPLAYED) {
+		/* Another request used this step first: the code is spent. */
+		sodium_memzero(token_out, 64);
+		result = AUTH_BAD_CREDENTIALS;
+		goto done;
+	}
+	if (rc != 0) {
+		log_error("auth: completing a two-step login failed (db rc %d)", rc);
+		sodium_memzero(token_out, 64);
+		goto done;
+	}
+	auth_user_fill(user_out, u.id, u.email, role, 1);
+	log_info("auth: user %lld signed in (two-factor)", u.id);
+	result = AUTH_OK;
+done:
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(clean, sizeof(clean));
+	sodium_memzero(&t, sizeof(t));
+	sodium_memzero(pending_hash, sizeof(pending_hash));
+	sodium_memzero(session_hash, sizeof(session_hash));
+	return result;
+}
+
+int auth_totp_setup(struct db *db, const struct keys *keys, const struct staff_user *user,
+                    const char *issuer, char b32[40], buf *uri)
+{
+	unsigned char secret[TOTP_SECRET_BYTES], sealed[TOTP_SEALED_BYTES];
+	struct store_totp t;
+	int rc, result = -1;
+
+	b32[0] = '\0';
+	memset(secret, 0, sizeof(secret));
+	if (auth_init() != 0)
+		return -1;
+	rc = store_totp_get(db, user->id, &t);
+	if (rc != 1) {
+		log_error("auth: reading two-factor state failed (db rc %d)", rc);
+		goto done;
+	}
+	if (t.enabled) {
+		result = 1;
+		goto done;
+	}
+	/* Resume a waiting secret (a reload must not change the QR code a
+	 * person may have scanned already); make one if there is none. */
+	if (t.sealed_len == 0 || totp_open(keys->totp, t.sealed, t.sealed_len, secret) != 0) {
+		totp_secret_new(secret);
+		if (totp_seal(keys->totp, secret, sealed) != 0)
+			goto done;
+		rc = store_totp_setup(db, user->id, sealed, sizeof(sealed));
+		if (rc == 1) {
+			result = 1;
+			goto done;
+		}
+		if (rc != 0) {
+			log_error("auth: storing a two-factor secret failed (db rc %d)", rc);
+			goto done;
+		}
+	}
+	totp_base32(secret, b32);
+	if (totp_uri(uri, issuer, user->email, secret) != 0)
+		goto done;
+	result = 0;
+done:
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(&t, sizeof(t));
+	return result;
+}
+
+enum auth_result auth_totp_enable(struct db *db, const struct keys *keys,
+                                  const struct staff_user *user, const char *code)
+{
+	unsigned char secret[TOTP_SECRET_BYTES];
+	char clean[TOTP_DIGITS + 1];
+	struct store_totp t;
+	long long step = 0;
+	enum auth_result result = AUTH_ERROR;
+	int rc;
+
+	memset(secret, 0, sizeof(secret));
+	memset(clean, 0, sizeof(clean));
+	if (auth_init() != 0)
+		return AUTH_ERROR;
+	rc = store_totp_get(db, user->id, &t);
+	if (rc != 1) {
+		log_error("auth: reading two-factor state failed (db rc %d)", rc);
+		goto done;
+	}
+	if (t.enabled || t.sealed_len == 0 || totp_open(keys->totp, t.sealed, t.sealed_len, secret) != 0 ||
+	    totp_code_clean(code, clean) != 0 ||
+	    !totp_verify(secret, clean, (long long)time(NULL), t.last_step, &step)) {
+		result = AUTH_BAD_CREDENTIALS;
+		goto done;
+	}
+	rc = store_totp_enable(db, user->id, t.sealed, t.sealed_len, step);
+	if (rc < 0) {
+		log_error("auth: turning two-factor on failed (db rc %d)", rc);
+		goto done;
+	}
+	result = rc == 0 ? AUTH_OK : AUTH_BAD_CREDENTIALS;
+	if (rc == 0)
+		log_info("auth: user %lld turned two-factor on", user->id);
+done:
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(clean, sizeof(clean));
+	sodium_memzero(&t, sizeof(t));
+	return result;
+}
+
+int auth_totp_reset(struct db *db, const struct staff_user *actor, const char *email)
+{
+	char norm[LIMIT_EMAIL + 1];
+	int rc;
+
+	if (email == NULL || normalize_email(email, norm, sizeof(norm)) != 0)
+		return 0;
+	rc = store_totp_reset_by_email(db, actor != NULL ? actor->id : 0, norm);
+	if (rc < 0) {
+		log_error("auth: resetting two-factor failed (db rc %d)", rc);
+		return -1;
+	}
+	if (rc == 1)
+		log_info("auth: two-factor reset for an account by user %lld", actor ? actor->id : 0);
+	return rc == 1 ? 1 : 0;
+}
+
+/* ---- password change and ending sessions ---- */
+
+enum auth_result auth_password_change(struct db *db, const struct staff_user *user,
+                                      const char *current, const char *new_password,
+                                      const char *ip, char token_out[64], const char **problem)
+{
+	char acct_key[AUTH_KEY_MAX], ip_key[AUTH_KEY_MAX];
+	char hash[crypto_pwhash_STRBYTES], session_hash[STORE_TOKEN_HASH_MAX];
+	struct store_user u;
+	const char *ipk = NULL;
+	long long now = (long long)time(NULL), floor_at = now - LIMIT_LOGIN_WINDOW_SECONDS;
+	long long acct_fails = 0, ip_fails = 0;
+	enum auth_result result = AUTH_ERROR;
+	int rc, ok = 0;
+
+	token_out[0] = '\0';
+	*problem = NULL;
+	memset(&u, 0, sizeof(u));
+	memset(hash, 0, sizeof(hash));
+	memset(session_hash, 0, sizeof(session_hash));
+	if (auth_init() != 0)
+		return AUTH_ERROR;
+	if (current == NULL)
+		current = "";
+	(void)snprintf(acct_key, sizeof(acct_key), "acct:%s", user->email);
+	if (auth_ip_key(ip, ip_key) == 0)
+		ipk = ip_key;
+	rc = store_login_failures_get(db, acct_key, ipk, floor_at, &acct_fails, &ip_fails);
+	if (rc != 0) {
+		log_error("auth: reading login failures failed (db rc %d)", rc);
+		goto done;
+	}
+	if (acct_fails >= LIMIT_LOGIN_FAILS_PER_ACCOUNT || ip_fails >= LIMIT_LOGIN_FAILS_PER_IP) {
+		result = AUTH_THROTTLED;
+		goto done;
+	}
+	rc = store_user_find_by_email(db, user->email, &u);
+	if (rc != 1 || u.id != user->id) {
+		log_error("auth: reading the account for a password change failed (db rc %d)", rc);
+		goto done;
+	}
+	if (strlen(current) <= LIMIT_PASSWORD_MAX)
+		ok = auth_password_verify(u.password_hash, current);
+	if (!ok) {
+		rc = store_login_failure_add(db, acct_key, ipk, now, floor_at);
+		if (rc != 0) {
+			log_error("auth: recording a failed password check failed (db rc %d)", rc);
+			goto done;
+		}
+		result = AUTH_BAD_CREDENTIALS;
+		goto done;
+	}
+	*problem = auth_password_problem_for(new_password, user->email);
+	if (*problem == NULL && strcmp(current, new_password) == 0)
+		*problem = "Choose a password different from the current one.";
+	if (*problem != NULL) {
+		result = AUTH_WEAK_PASSWORD;
+		goto done;
+	}
+	if (auth_password_hash(new_password, hash) != 0) {
+		log_error("auth: password hashing failed (out of memory?)");
+		goto done;
+	}
+	auth_token_new(token_out, session_hash);
+	rc = store_user_password_set(db, user->id, hash, session_hash, now,
+	                             now + LIMIT_SESSION_ABSOLUTE_SECONDS);
+	if (rc != 0) {
+		log_error("auth: storing a new password failed (db rc %d)", rc);
+		sodium_memzero(token_out, 64);
+		goto done;
+	}
+	log_info("auth: user %lld changed their password; other sessions ended", user->id);
+	result = AUTH_OK;
+done:
+	sodium_memzero(hash, sizeof(hash));
+	sodium_memzero(session_hash, sizeof(session_hash));
+	sodium_memzero(&u, sizeof(u));
+	return result;
+}
+
+int auth_logout_all(struct db *db, const struct staff_user *user)
+{
+	int rc = store_sessions_end_all(db, user->id);
+
+	if (rc < 0) {
+		log_error("auth: ending every session failed (db rc %d)", rc);
+		return -1;
+	}
+	log_info("auth: user %lld logged out everywhere (%d sessions)", user->id, rc);
+	return rc;
 }

@@ -5,7 +5,8 @@
  * others have any access to it, or when it is not exactly 32 bytes, so a
  * truncated or world-readable key never silently backs the installation.
  * Purpose keys come from crypto_kdf_derive_from_key with the context
- * "onramp__" and fixed ids (1 demographics, 2 csrf, 3 ip_hash); the ids
+ * "onramp__" and fixed ids (1 demographics, 2 csrf, 3 ip_hash, 4 totp,
+ * 5 mail); the ids
  * never change, or stored ciphertexts would become unreadable.
  *
  * Invariants: the master key lives only on this file's stack frames and is
@@ -33,6 +34,8 @@ enum keys_subkey_id {
 	KEYS_ID_DEMOGRAPHICS = 1,
 	KEYS_ID_CSRF         = 2,
 	KEYS_ID_IP_HASH      = 3,
+	KEYS_ID_TOTP         = 4,  /* appended: ids are never renumbered */
+	KEYS_ID_MAIL         = 5,  /* appended: unsubscribe links */
 };
 
 static void keys_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -204,7 +207,11 @@ struct keys *keys_load(const char *path, int create, char *err, size_t errlen)
 	    crypto_kdf_derive_from_key(k->csrf, sizeof(k->csrf),
 	                               KEYS_ID_CSRF, KEYS_CONTEXT, master) != 0 ||
 	    crypto_kdf_derive_from_key(k->ip_hash, sizeof(k->ip_hash),
-	                               KEYS_ID_IP_HASH, KEYS_CONTEXT, master) != 0) {
+	                               KEYS_ID_IP_HASH, KEYS_CONTEXT, master) != 0 ||
+	    crypto_kdf_derive_from_key(k->totp, sizeof(k->totp),
+	                               KEYS_ID_TOTP, KEYS_CONTEXT, master) != 0 ||
+	    crypto_kdf_derive_from_key(k->mail, sizeof(k->mail),
+	                               KEYS_ID_MAIL, KEYS_CONTEXT, master) != 0) {
 		keys_set_err(err, errlen, "key derivation failed");
 		goto fail;
 	}

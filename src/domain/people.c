@@ -30,7 +30,9 @@
 
 #include "domain/auth.h"
 #include "domain/keys.h"
+#include "domain/mail.h"
 #include "domain/person.h"
+#include "domain/pipeline.h"
 #include "domain/roles.h"
 #include "domain/sealed.h"
 #include "lib/buf.h"
@@ -180,6 +182,7 @@ struct people_signup_job {
 	const char                *email;
 	const char                *phone;   /* NULL when none */
 	const struct signup_meta  *meta;
+	const struct signup_hook  *hook;    /* NULL for none */
 	const char                *kind;
 	long long                  received_at;
 	struct store_submission    sub;     /* prepared outside the job */
@@ -293,17 +296,20 @@ static int people_signup_create(struct db_conn *c, struct people_signup_job *job
 		goto fail;
 	if ((rc = store_people_insert(c, row, demo, demolen, id)) < 0)
 		goto fail;
-	/* Nobody owned them a moment ago in this same job: both must be ours. */
+	/* Nobody owned them a moment ago in this same job, so both are ours —
+	 * unless another server process committed one meanwhile: then run
+	 * again, find that person and merge. */
 	rc = store_people_email_add(c, *id, job->email, job->received_at);
 	if (rc > 0 && job->phone)
 		rc = store_people_phone_add(c, *id, job->phone, job->received_at);
 	if (rc <= 0) {
-		rc = rc < 0 ? rc : PEOPLE_ERROR;
+		rc = rc < 0 ? rc : STORE_PEOPLE_RETRY;
 		goto fail;
 	}
 	if ((rc = people_add_choices(c, *id, plain)) < 0)
 		goto fail;
-	rc = store_people_fts_refresh(c, *id);
+	/* A new person has no search row yet: one insert, nothing read back. */
+	rc = store_people_fts_insert(c, *id, row, job->email, job->phone);
 fail:
 	free(demo);
 	json_decref(row);
@@ -312,23 +318,57 @@ fail:
 	return rc;
 }
 
+/* The columns the search index reads (with the emails and phones). */
+static const char *const people_indexed_cols[] = {
+	"first_name", "last_name", "preferred_name", "zip",
+};
+
+/* A new object holding row's indexed columns (references, not copies:
+ * merging replaces values, it never changes one in place). */
+static json_t *people_indexed_snapshot(json_t *row)
+{
+	json_t *snap = json_object(), *v;
+	size_t i;
+
+	for (i = 0; snap && i < sizeof(people_indexed_cols) / sizeof(people_indexed_cols[0]); i++)
+		if ((v = json_object_get(row, people_indexed_cols[i])) != NULL &&
+		    json_object_set(snap, people_indexed_cols[i], v) < 0) {
+			json_decref(snap);
+			return NULL;
+		}
+	return snap;
+}
+
+/* 1 if row's indexed columns still equal the snapshot. */
+static int people_indexed_same(json_t *snap, json_t *row)
+{
+	json_t *now = people_indexed_snapshot(row);
+	int same = snap && now && json_equal(snap, now);
+
+	json_decref(now);
+	return same;
+}
+
 /* Merges the submission into person id (who owns its email, its phone or
  * both): newer answers, the unowned identifier, choices, consents and
  * demographics. */
 static int people_signup_merge(struct db_conn *c, struct people_signup_job *job, long long id)
 {
-	json_t *row = NULL, *plain = NULL, *sens = NULL;
+	json_t *row = NULL, *plain = NULL, *sens = NULL, *indexed = NULL;
 	unsigned char *old = NULL, *demo = NULL;
 	size_t oldlen = 0, demolen = 0;
-	int rc, keep_old = 0;
+	int rc, keep_old = 0, added;
 	long long updated;
 
 	rc = store_people_load(c, id, &row, &old, &oldlen);
 	if (rc <= 0) {
-		rc = rc < 0 ? rc : PEOPLE_ERROR;  /* it owned an identifier a moment ago */
+		/* it owned an identifier a moment ago: merged away meanwhile */
+		rc = rc < 0 ? rc : STORE_PEOPLE_RETRY;
 		goto fail;
 	}
 	rc = PEOPLE_ERROR;
+	if ((indexed = people_indexed_snapshot(row)) == NULL)
+		goto fail;
 	if (people_split(job->person, &plain, &sens) < 0 || people_merge_answers(row, plain) < 0)
 		goto fail;
 	if (people_fill(row, "source", job->meta->source) < 0 ||
@@ -352,12 +392,17 @@ static int people_signup_merge(struct db_conn *c, struct people_signup_job *job,
 	 * a 0 means it is already theirs. */
 	if ((rc = store_people_email_add(c, id, job->email, job->received_at)) < 0)
 		goto fail;
+	added = rc > 0;
 	if (job->phone && (rc = store_people_phone_add(c, id, job->phone, job->received_at)) < 0)
 		goto fail;
+	added |= job->phone && rc > 0;
 	if ((rc = people_add_choices(c, id, plain)) < 0)
 		goto fail;
-	rc = store_people_fts_refresh(c, id);
+	/* The search row changes only with a new contact, a name or the ZIP:
+	 * a repeat that adds nothing costs the index nothing. */
+	rc = added || !people_indexed_same(indexed, row) ? store_people_fts_refresh(c, id) : 0;
 fail:
+	json_decref(indexed);
 	free(old);
 	free(demo);
 	json_decref(row);
@@ -373,6 +418,13 @@ static int people_signup_run(struct db_conn *c, void *arg)
 	int has_email, has_phone = 0, rc;
 	char reason[96];
 
+	if (job->hook && job->hook->before) {
+		rc = job->hook->before(c, job->hook->arg, &job->result);
+		if (rc != 0) {
+			job->result.replayed = rc > 0;
+			return rc < 0 ? rc : 0;
+		}
+	}
 	if ((rc = store_people_find_by_email(c, job->email, &by_email)) < 0)
 		return rc;
 	has_email = rc;
@@ -396,6 +448,14 @@ static int people_signup_run(struct db_conn *c, void *arg)
 			return rc;
 		job->result.outcome = SIGNUP_MERGED;
 	}
+	/* The pipeline (h-pipeline): a person who asked to run enters the call
+	 * queue and is assigned now, in this job (a no-op if already in it). A
+	 * nomination waits until the nominee signs up themselves. */
+	if (job->result.outcome != SIGNUP_FLAGGED &&
+	    !(job->sub.kind && strcmp(job->sub.kind, "nomination") == 0) &&
+	    (rc = pipeline_signup_enter(c, id, json_string_value(json_object_get(job->person, "state")),
+	                                job->received_at)) < 0)
+		return rc;
 
 	job->sub.person_id = id;
 	if ((rc = store_submission_insert(c, &job->sub, &job->result.submission_id)) < 0)
@@ -416,6 +476,15 @@ static int people_signup_run(struct db_conn *c, void *arg)
 				return rc;
 		}
 	}
+	/* Mail (h-mail): every signup's confirmation, and the welcome series
+	 * for a new person, committed with the signup itself. */
+	if (job->meta->send_mail &&
+	    (rc = mail_queue_signup(c, id, job->email, job->result.outcome == SIGNUP_NEW,
+	                            job->received_at)) < 0)
+		return rc;
+	if (job->hook && job->hook->after &&
+	    (rc = job->hook->after(c, job->hook->arg, &job->result)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -483,6 +552,7 @@ int people_signup(struct db *db, const struct keys *keys, json_t *person, json_t
 	job.keys = keys;
 	job.person = person;
 	job.meta = meta;
+	job.hook = meta->hook;
 	if (people_submission_prepare(keys, raw ? raw : person, meta, &job.sub, &payload,
 	                              &sealed) < 0) {
 		log_error("people_signup: could not prepare the submission");

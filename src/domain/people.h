@@ -25,12 +25,32 @@ struct db;
 struct keys;
 struct staff_user;
 
+struct db_conn;
+struct signup_result;
+
+/* Extra work of a caller that must commit with the signup itself, run on
+ * the writer connection inside the signup's own job (e.g. intake: the
+ * idempotency row, the form link and the custom fields), given as
+ * signup_meta.hook. Either function may be NULL. */
+struct signup_hook {
+	/* Runs first. Returns 1 when nothing must be stored because the
+	 * answer is already known (a retried post: *out is filled), 0 to go
+	 * on, or < 0 to fail the signup. */
+	int  (*before)(struct db_conn *c, void *arg, struct signup_result *out);
+	/* Runs once the person and the submission are written; < 0 undoes
+	 * the whole signup. */
+	int  (*after)(struct db_conn *c, void *arg, const struct signup_result *r);
+	void  *arg;
+};
+
 struct signup_meta {
 	const char *source;     /* ?source= (may be NULL) */
 	const char *ref;        /* ?ref= referral code (may be NULL) */
-	const char *kind;       /* "signup" (later "intake", "nomination") */
+	const char *kind;       /* "signup", "intake" (later "nomination") */
 	const char *ip_hash;    /* keyed hash of the client IP, or NULL */
 	long long   received_at; /* seconds since the epoch; 0 means now (demo data sets a past time) */
+	const struct signup_hook *hook; /* NULL for none */
+	int         send_mail;  /* queue the confirmation (+ welcome series when new): public forms */
 };
 
 enum signup_outcome {
@@ -43,6 +63,7 @@ struct signup_result {
 	long long           person_id;
 	long long           submission_id;
 	enum signup_outcome outcome;
+	int                 replayed;  /* 1: hook->before answered; nothing was stored */
 };
 
 /* Stores one validated submission (person_validate()'s output) durably

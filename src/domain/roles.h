@@ -23,6 +23,13 @@ enum permission {
 	PERM_DEMOGRAPHICS_READ  = 1u << 3, /* see self-identified demographics */
 	PERM_AUDIT_READ         = 1u << 4,
 	PERM_USERS_ADMIN        = 1u << 5, /* create accounts, change roles */
+	/* The pipeline (bits 12..14). Without PERM_PEOPLE_READ_ALL a user opens
+	 * only the people assigned to them (web/page_person.c, page_call.c). */
+	PERM_PEOPLE_READ_ALL    = 1u << 12, /* open any person, not only one's own */
+	PERM_PIPELINE_MANAGE    = 1u << 13, /* assign, bulk actions, drop-off, funnel, volunteers */
+	PERM_PIPELINE_ADMIN     = 1u << 14, /* configure the pipeline's stages */
+	/* Mail (bit 16): the outbox (messages hold addresses) and templates. */
+	PERM_MAIL_MANAGE        = 1u << 16, /* read the outbox, edit mail templates */
 };
 
 /* Parses "admin", "staff", "volunteer"; returns ROLE_NONE for anything else. */

@@ -54,6 +54,7 @@ struct request {
 	const char        *session_token; /* raw session token from the cookie, or NULL */
 	const char        *csrf_token;    /* the token forms must echo (http/csrf.c) */
 	char               path_arg_buf[4][20]; /* router.c: storage behind path_args (no allocation) */
+	void              *conn;          /* the adapter's connection, for http_header_get() */
 };
 
 struct response {
@@ -76,6 +77,11 @@ typedef int (*http_handler)(struct request *req, struct response *res);
 const char *http_param_get(const struct http_params *p, const char *name);
 /* Collects every value of name (checkbox groups) into out (up to max); returns the count. */
 size_t http_param_get_all(const struct http_params *p, const char *name, const char **out, size_t max);
+
+/* Returns the value of request header name (case-insensitive) as the
+ * client sent it, or NULL. Valid until the response is sent. Header values
+ * are not checked for UTF-8: compare them, don't show them. */
+const char *http_header_get(const struct request *req, const char *name);
 
 /* Appends name=value to p, copying both into a (the adapter's parsers use
  * it). The array grows in the arena; the caller enforces count limits.

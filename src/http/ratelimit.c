@@ -16,6 +16,9 @@
  * monotonic clock (milliseconds), so changes to the wall clock do not
  * reset or stretch limits.
  *
+ * A shared table (ratelimit_share) hands every hit to its function instead:
+ * on PostgreSQL the counts of all server processes live in the database.
+ *
  * Threading: one mutex guards the table; every call is short.
  */
 #include "http/ratelimit.h"
@@ -42,6 +45,9 @@ struct ratelimit {
 	unsigned        limit;
 	uint64_t        window_ms;
 	unsigned char   hash_key[crypto_shorthash_KEYBYTES];
+	unsigned        window_seconds;
+	ratelimit_shared_fn shared;  /* set: counts live elsewhere (ratelimit_share) */
+	void           *shared_ctx;
 	struct rl_slot  slots[RL_SLOTS];
 };
 
@@ -68,6 +74,7 @@ struct ratelimit *ratelimit_new(unsigned limit, unsigned window_seconds)
 	}
 	rl->limit = limit;
 	rl->window_ms = (uint64_t)window_seconds * 1000u;
+	rl->window_seconds = window_seconds;
 	crypto_shorthash_keygen(rl->hash_key);
 	return rl;
 }
@@ -107,11 +114,26 @@ static struct rl_slot *ratelimit_slot(struct ratelimit *rl, uint64_t hash, uint6
 
 unsigned ratelimit_hit(struct ratelimit *rl, const char *key)
 {
+	return ratelimit_hit_limit(rl, key, rl->limit);
+}
+
+void ratelimit_share(struct ratelimit *rl, ratelimit_shared_fn fn, void *ctx)
+{
+	if (!rl)
+		return;
+	rl->shared = fn;
+	rl->shared_ctx = ctx;
+}
+
+unsigned ratelimit_hit_limit(struct ratelimit *rl, const char *key, unsigned limit)
+{
 	unsigned char h[crypto_shorthash_BYTES];
 	struct rl_slot *s;
 	uint64_t hash, now, left_ms;
 	unsigned wait = 0;
 
+	if (rl->shared)
+		return rl->shared(rl->shared_ctx, key, limit, rl->window_seconds);
 	crypto_shorthash(h, (const unsigned char *)key, strlen(key), rl->hash_key);
 	memcpy(&hash, h, sizeof(hash));
 
@@ -122,7 +144,7 @@ unsigned ratelimit_hit(struct ratelimit *rl, const char *key)
 		s->window_start_ms = now;
 		s->count = 0;
 	}
-	if (s->count < rl->limit) {
+	if (s->count < limit) {
 		s->count++;
 	} else {
 		/* Refused hits are not counted: the window does not slide. The slot

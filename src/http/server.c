@@ -85,6 +85,7 @@ struct conn {
 	struct request            req;
 	size_t                    uri_len;     /* raw URI including the query */
 	int                       uri_bad;     /* the raw URI has a bad or NUL %-escape */
+	int                       uri_not_path; /* the raw URI does not start with '/' */
 	int                       started;     /* the first access call happened */
 	int                       too_large;   /* the body went over LIMIT_HTTP_BODY_MAX */
 	size_t                    discarded;   /* bytes thrown away after too_large */
@@ -162,6 +163,9 @@ static void *server_uri_start(void *cls, const char *uri, struct MHD_Connection 
 	buf_init(&c->field_value, LIMIT_HTTP_BODY_MAX);
 	c->uri_len = uri ? strnlen(uri, (size_t)LIMIT_URL_MAX + 1) : 0;
 	c->uri_bad = uri && !server_percent_ok(uri, c->uri_len);
+	/* Only origin-form targets (RFC 9112 3.2.1) name a page of ours; "?x",
+	 * "x" or an absolute URI would reach the router without a path. */
+	c->uri_not_path = !uri || uri[0] != '/';
 	return c;
 }
 
@@ -413,6 +417,8 @@ static enum MHD_Result server_begin(const struct http_server *srv, struct conn *
 		return server_fail(srv, mc, 414, "The address (URL) is too long", 1);
 	if (c->uri_bad)
 		return server_fail(srv, mc, 400, "The address (URL) has a malformed %-escape", 1);
+	if (c->uri_not_path)
+		return server_fail(srv, mc, 400, "The address (URL) must start with /", 1);
 	if (c->req.method == HTTP_OTHER) {
 		if (server_method_is_known(method))
 			return server_fail(srv, mc, 405, "This method is not allowed here; use GET or POST", 1);
@@ -607,6 +613,13 @@ static void server_client_ip(struct conn *c, struct MHD_Connection *mc)
 	c->req.client_ip = arena_strdup(&c->req.arena, ip ? ip : "unknown");
 }
 
+const char *http_header_get(const struct request *req, const char *name)
+{
+	if (req == NULL || req->conn == NULL)
+		return NULL;
+	return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
+}
+
 /* Copies s for a log line: control bytes become '?', long text is cut. */
 static void server_loggable(const char *s, char *out, size_t outlen)
 {
@@ -662,6 +675,7 @@ static enum MHD_Result server_finish(const struct http_server *srv, struct conn 
 	server_client_ip(c, mc);
 	req->is_https = srv->is_https;
 	req->app = srv->app;
+	req->conn = mc;
 	if (!req->path || !req->user_agent || !req->client_ip || (ct && !req->content_type) ||
 	    req->arena.failed)
 		return server_fail(srv, mc, 500, server_msg_500, 0);

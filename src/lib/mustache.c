@@ -701,6 +701,7 @@ struct render {
 	int                 nind;
 	int                 depth;
 	int                 line_start; /* the next template byte begins a line */
+	int                 plain;      /* plain text output: {{name}} is not HTML-escaped */
 	unsigned long       steps;
 };
 
@@ -950,7 +951,7 @@ static int render_range(struct render *r, const struct mustache_tmpl *t,
 		case NODE_VAR:
 		case NODE_RAW:
 			v = render_lookup(r, x->s, x->n);
-			if (v && render_value(r, v, x->kind == NODE_VAR) < 0)
+			if (v && render_value(r, v, x->kind == NODE_VAR && !r->plain) < 0)
 				return -1;
 			i++;
 			break;
@@ -1005,14 +1006,15 @@ static int render_range(struct render *r, const struct mustache_tmpl *t,
 	return 0;
 }
 
-int mustache_render(const struct mustache_tmpl *t, json_t *data,
-                    mustache_partial_fn partials, void *ud, buf *out)
+static int mustache_render_mode(const struct mustache_tmpl *t, json_t *data,
+                                mustache_partial_fn partials, void *ud, buf *out, int plain)
 {
 	struct render r;
 
 	if (!t || !out || buf_failed(out))
 		return -1;
 	memset(&r, 0, sizeof r);
+	r.plain = plain;
 	r.out = out;
 	r.partials = partials;
 	r.ud = ud;
@@ -1022,4 +1024,15 @@ int mustache_render(const struct mustache_tmpl *t, json_t *data,
 	if (render_range(&r, t, 0, t->count, NULL) < 0 || buf_failed(out))
 		return -1;
 	return 0;
+}
+
+int mustache_render(const struct mustache_tmpl *t, json_t *data,
+                    mustache_partial_fn partials, void *ud, buf *out)
+{
+	return mustache_render_mode(t, data, partials, ud, out, 0);
+}
+
+int mustache_render_text(const struct mustache_tmpl *t, json_t *data, buf *out)
+{
+	return mustache_render_mode(t, data, NULL, NULL, out, 1);
 }

@@ -43,4 +43,9 @@ void mustache_free(struct mustache_tmpl *t);
 int mustache_render(const struct mustache_tmpl *t, json_t *data,
                     mustache_partial_fn partials, void *ud, buf *out);
 
+/* Renders t as plain text (an email body or subject): like
+ * mustache_render without partials, except that {{name}} is not
+ * HTML-escaped — the output is not HTML, and "&" must stay "&". */
+int mustache_render_text(const struct mustache_tmpl *t, json_t *data, buf *out);
+
 #endif

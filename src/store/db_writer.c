@@ -2,7 +2,7 @@
  * db_writer.c — the group-commit writer: one thread, one connection.
  *
  * Every write in Onramp goes through db_write(), which queues a job here and
- * waits. The writer thread takes up to LIMIT_DB_GROUP_MAX queued jobs at a
+ * waits. The writer thread takes up to its group cap of queued jobs at a
  * time and runs them in one transaction:
  *
  *   BEGIN IMMEDIATE
@@ -15,6 +15,13 @@
  * queues up, so under load many requests share each fsync; with one request
  * at a time a group is that one job and nothing waits for a timer.
  *
+ * The group cap depends on the engine: LIMIT_DB_GROUP_MAX on SQLite, where
+ * a savepoint is cheap; LIMIT_DB_GROUP_MAX_PG on PostgreSQL, where each
+ * job's savepoint that writes is a subtransaction, and a transaction with
+ * more than 64 of them overflows the server's per-backend subtransaction
+ * cache: every other session's snapshot check then has to read pg_subtrans,
+ * which slows the whole server down, not just this group.
+ *
  * Invariants:
  * - Only the writer thread touches the connection between start and stop.
  * - A job's result is final only once its group's COMMIT has returned: a
@@ -22,6 +29,13 @@
  *   COMMIT fails, or the engine drops the transaction by itself (SQLite may
  *   after SQLITE_FULL or an I/O error), every job whose changes were lost
  *   gets DB_FULL or DB_ERROR; jobs that had failed keep their own value.
+ * - A top-level job that returns DB_RETRY (a concurrent transaction of
+ *   another process got in the way: PostgreSQL's serialization failure or
+ *   deadlock, or a row the job expected to claim was committed meanwhile by
+ *   another node) is rolled back to its savepoint and run again, up to
+ *   LIMIT_DB_JOB_RETRIES times; each run starts a new statement, so it sees
+ *   what the other process committed (READ COMMITTED) and, for a signup,
+ *   merges into the person that now exists.
  * - A job submitted from the writer thread (a job calling db_write) runs at
  *   once in a nested savepoint of the running job instead of queueing behind
  *   itself.
@@ -54,6 +68,8 @@ struct db_job {
 
 struct db_writer {
 	struct db_conn     *c;
+	unsigned long long  retries;  /* job reruns after DB_RETRY (under mu) */
+	unsigned long long  retries_run; /* the same, counted by the writer thread alone */
 	pthread_t           thread;
 	pthread_mutex_t     mu;
 	pthread_cond_t      wake;    /* the writer waits for jobs or stop */
@@ -63,10 +79,15 @@ struct db_writer {
 	size_t              callers; /* threads inside db_writer_submit() */
 	int                 stopping;
 	unsigned long long  groups, jobs;
+	unsigned long long  batches[DB_BATCH_BUCKETS];
 	/* Writer thread only. */
 	int                 txn_broken;  /* a rollback failed: do not commit */
+	size_t              group_max;   /* jobs per group: the engine's cap */
 	struct db_job      *batch[LIMIT_DB_GROUP_MAX];
 };
+
+_Static_assert(LIMIT_DB_GROUP_MAX_PG <= LIMIT_DB_GROUP_MAX,
+               "the writer's batch array holds the larger cap");
 
 /* The SQL of one level of savepoint: top-level jobs use "j", jobs nested
  * inside a running job use "n" (distinct names keep logs readable; SQLite
@@ -154,8 +175,17 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 		}
 		lost = 0;
 		while (i < n && !lost) {
-			jobs[i]->result = writer_run_job(w, &writer_sp_job, jobs[i]->fn,
-			                                 jobs[i]->arg, 1);
+			int tries = 0;
+
+			for (;;) {
+				jobs[i]->result = writer_run_job(w, &writer_sp_job, jobs[i]->fn,
+				                                 jobs[i]->arg, 1);
+				if (jobs[i]->result != DB_RETRY || w->txn_broken ||
+				    !db_conn_in_txn(c) || tries == LIMIT_DB_JOB_RETRIES)
+					break;
+				tries++;
+				w->retries_run++;
+			}
 			i++;
 			if (w->txn_broken || !db_conn_in_txn(c))
 				lost = 1;
@@ -205,7 +235,7 @@ static void *writer_main(void *p)
 			pthread_cond_wait(&w->wake, &w->mu);
 		if (!w->head)
 			break;  /* stopping, and the queue is drained */
-		for (n = 0; n < LIMIT_DB_GROUP_MAX && w->head; n++) {
+		for (n = 0; n < w->group_max && w->head; n++) {
 			job = w->head;
 			w->head = job->next;
 			w->batch[n] = job;
@@ -221,6 +251,10 @@ static void *writer_main(void *p)
 		pthread_mutex_lock(&w->mu);
 		w->groups += groups;
 		w->jobs += n;
+		w->retries = w->retries_run;
+		for (k = 0; k + 1 < DB_BATCH_BUCKETS && ((size_t)1 << k) < n; k++)
+			;
+		w->batches[k]++;
 		for (k = 0; k < n; k++) {
 			w->batch[k]->done = 1;
 			pthread_cond_signal(&w->batch[k]->cv);
@@ -229,6 +263,11 @@ static void *writer_main(void *p)
 	pthread_mutex_unlock(&w->mu);
 	writer_current = NULL;
 	return NULL;
+}
+
+size_t db_writer_group_max(enum db_dialect dialect)
+{
+	return dialect == DB_DIALECT_POSTGRES ? LIMIT_DB_GROUP_MAX_PG : LIMIT_DB_GROUP_MAX;
 }
 
 int db_writer_start(struct db_conn *c, struct db_writer **out)
@@ -244,6 +283,7 @@ int db_writer_start(struct db_conn *c, struct db_writer **out)
 		return -1;
 	}
 	w->c = c;
+	w->group_max = db_writer_group_max(db_conn_dialect(c));
 	if (pthread_mutex_init(&w->mu, NULL) != 0)
 		goto fail_mem;
 	if (pthread_cond_init(&w->wake, NULL) != 0)
@@ -351,5 +391,7 @@ void db_writer_stats(struct db_writer *w, struct db_stats *out)
 	out->groups = w->groups;
 	out->jobs = w->jobs;
 	out->queued = w->queued;
+	out->retries = w->retries;
+	memcpy(out->batches, w->batches, sizeof(out->batches));
 	pthread_mutex_unlock(&w->mu);
 }

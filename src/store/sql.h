@@ -33,6 +33,11 @@ enum db_rc {
 	DB_ERROR      = -1,   /* anything else (logged where it happened) */
 	DB_CONSTRAINT = -2,   /* a UNIQUE/FOREIGN KEY/CHECK constraint failed */
 	DB_FULL       = -3,   /* disk full or I/O error: the caller answers 503 */
+	DB_RETRY      = -4,   /* a concurrent transaction got in the way (PostgreSQL:
+	                       * serialization failure, deadlock; or a job's own
+	                       * "claimed meanwhile by another node"): a top-level
+	                       * job returning it is run again by the writer in a
+	                       * fresh savepoint, up to LIMIT_DB_JOB_RETRIES times */
 };
 
 enum db_dialect { DB_DIALECT_SQLITE, DB_DIALECT_POSTGRES };
@@ -78,14 +83,7 @@ enum db_dialect db_conn_dialect(struct db_conn *c);
  * timestamp is this, as an INTEGER/BIGINT column. */
 long long db_now(void);
 
-/* Counters of the group-commit writer, for tests and the health page. */
-struct db_stats {
-	unsigned long long groups;  /* transactions the writer committed */
-	unsigned long long jobs;    /* db_write jobs the writer ran (committed or not) */
-	unsigned long long queued;  /* jobs waiting for the writer right now */
-};
-/* Fills *out with a consistent snapshot of the counters. Thread-safe. */
-void db_stats(struct db *db, struct db_stats *out);
+/* db_stats() and db_pool_stats() are in db.h. */
 
 /*
  * Engine internals — called only by the engine files (db_sqlite.c,
@@ -116,6 +114,9 @@ int db_writer_submit(struct db_writer *w, db_write_fn fn, void *arg);
  * caller closes it). */
 void db_writer_stop(struct db_writer *w);
 void db_writer_stats(struct db_writer *w, struct db_stats *out);
+/* The most jobs the writer runs in one group on an engine of this dialect
+ * (LIMIT_DB_GROUP_MAX or LIMIT_DB_GROUP_MAX_PG; see db_writer.c). */
+size_t db_writer_group_max(enum db_dialect dialect);
 
 /* The migrations, in order (schema.c). Each is one or more statements of
  * constant SQL for the dialect; applied in one transaction each and recorded
@@ -124,9 +125,16 @@ struct migration {
 	int         version;
 	const char *name;
 	const char *sqlite;
-	const char *postgres;  /* NULL until the PostgreSQL backend exists */
+	const char *postgres;
 };
 extern const struct migration migrations[];
 extern const size_t migrations_count;
+
+/* Migration 7, shared rate limits (schema_ratelimit.c): rate_limits. */
+extern const char schema_v7_ratelimit_sqlite[];
+extern const char schema_v7_ratelimit_postgres[];
+/* Migration 2, security (schema_security.c): TOTP columns, login_pending. */
+extern const char schema_v2_security_sqlite[];
+extern const char schema_v2_security_postgres[];
 
 #endif

@@ -279,7 +279,8 @@ int store_audit_page(struct db *db, int page, int per_page, json_t **rows, long 
 	return rc;
 }
 
-int store_audit_verify(struct db_conn *c, long long *first_bad)
+/* store_audit_verify, also counting the entries checked (*entries). */
+static int store_audit_verify_count(struct db_conn *c, long long *first_bad, long long *entries)
 {
 	struct db_stmt *s;
 	struct audit_entry e;
@@ -288,6 +289,7 @@ int store_audit_verify(struct db_conn *c, long long *first_bad)
 	int step, broken = 0;
 
 	*first_bad = 0;
+	*entries = 0;
 	memcpy(prev, audit_zero_hash, sizeof(prev));
 	s = db_prepare(c, "SELECT id, at, user_id, action, entity, entity_id, before, after,"
 	                  " prev_hash, hash FROM audit_log ORDER BY id");
@@ -315,9 +317,28 @@ int store_audit_verify(struct db_conn *c, long long *first_bad)
 			break;
 		}
 		memcpy(prev, hash, sizeof(prev));
+		(*entries)++;
 	}
 	db_done(s);
 	if (broken)
 		return 1;
 	return step == DB_DONE ? 0 : (step < 0 ? step : DB_ERROR);
+}
+
+int store_audit_verify(struct db_conn *c, long long *first_bad)
+{
+	long long entries = 0;
+
+	return store_audit_verify_count(c, first_bad, &entries);
+}
+
+int store_audit_verify_db(struct db *db, long long *first_bad, long long *entries)
+{
+	struct db_conn *c = db_read_begin(db);
+	int rc;
+
+	*entries = 0;
+	rc = store_audit_verify_count(c, first_bad, entries);
+	db_read_end(db, c);
+	return rc;
 }

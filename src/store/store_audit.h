@@ -5,7 +5,7 @@
  * same db_write() job as the change it records, so both commit together.
  * Each entry's hash = SHA-256 over (prev_hash, at, user_id, action, entity,
  * entity_id, before, after), prev_hash being the newest entry's hash or 64
- * zeros for the first — a hash chain that `onramp audit verify` (later) checks.
+ * zeros for the first — a hash chain that `onramp audit verify` checks.
  */
 #ifndef ONRAMP_STORE_AUDIT_H
 #define ONRAMP_STORE_AUDIT_H
@@ -34,5 +34,10 @@ int store_audit_page(struct db *db, int page, int per_page, json_t **rows, long 
  * entry that does not; or a negative enum db_rc. (Removing the newest
  * entries leaves a valid shorter chain: compare the count to a copy.) */
 int store_audit_verify(struct db_conn *c, long long *first_bad);
+
+/* As store_audit_verify, on a read connection borrowed from db's pool (for
+ * the domain), in one pass: *entries is the number of entries that checked
+ * out (all of them when the chain is intact). */
+int store_audit_verify_db(struct db *db, long long *first_bad, long long *entries);
 
 #endif

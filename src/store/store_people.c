@@ -15,6 +15,13 @@
  * rows or already gives the order — never a full scan plus sort of every
  * person (see the plans in test_people.c: test_search_plans_use_indexes).
  *
+ * PostgreSQL: the search index is people_search (one tsvector per person:
+ * name weight A, contact B, ZIP C, GIN-indexed). Its text is cut into words
+ * here the way FTS5's unicode61 tokenizer cuts it (every ASCII character
+ * that is not a letter or a digit separates words), so both engines find
+ * the same people; a query term becomes a prefix phrase ('ana' <-> 'ex':*)
+ * and the terms are ANDed, as in FTS5.
+ *
  * Threading: no state of its own. Functions taking a struct db_conn run on
  * whatever thread owns that connection (a reader, or the writer inside a
  * job).
@@ -28,6 +35,9 @@
 #include "lib/buf.h"
 #include "lib/limits.h"
 #include "store/sql.h"
+#include "store/store_pipeline.h"
+
+_Static_assert(STORE_PEOPLE_RETRY == DB_RETRY, "store_people.h mirrors DB_RETRY");
 
 /* Longest text of one person's search "contact" column. A person may in
  * principle collect many emails through merges; past this, further ones are
@@ -475,6 +485,59 @@ static int store_people_fts_collect(struct db_stmt *s, long long id, buf *b, int
 	return rc == DB_DONE ? 0 : store_people_step_error(rc);
 }
 
+/* Appends text to b with every ASCII character that is neither a letter
+ * nor a digit turned into a space: the word boundaries of FTS5's unicode61
+ * tokenizer, so PostgreSQL's parser sees the same words. */
+static void store_people_words(buf *b, const char *text)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)text; *p; p++) {
+		if (*p < 0x80 && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		                   (*p >= '0' && *p <= '9')))
+			buf_addc(b, ' ');
+		else
+			buf_addc(b, (char)*p);
+	}
+}
+
+/* PostgreSQL: writes person id's row of people_search. */
+static int store_people_search_put(struct db_conn *c, long long id, buf *name, buf *contact,
+                                   const char *zip)
+{
+	struct db_stmt *s;
+	buf wn, wc, wz;
+	int rc = DB_ERROR;
+
+	buf_init(&wn, name->max);
+	buf_init(&wc, contact->max);
+	buf_init(&wz, LIMIT_ZIP + 1);
+	store_people_words(&wn, buf_str(name));
+	store_people_words(&wc, buf_str(contact));
+	store_people_words(&wz, zip);
+	if (buf_failed(&wn) || buf_failed(&wc) || buf_failed(&wz))
+		goto done;
+	s = db_prepare(c,
+		"INSERT INTO people_search (person_id, doc) VALUES (?1,"
+		" setweight(to_tsvector('simple', ?2), 'A') ||"
+		" setweight(to_tsvector('simple', ?3), 'B') ||"
+		" setweight(to_tsvector('simple', ?4), 'C'))"
+		" ON CONFLICT (person_id) DO UPDATE SET doc = excluded.doc");
+	if (s == NULL)
+		goto done;
+	if (db_bind_int(s, 1, id) != DB_OK || db_bind_text(s, 2, buf_str(&wn)) != DB_OK ||
+	    db_bind_text(s, 3, buf_str(&wc)) != DB_OK || db_bind_text(s, 4, buf_str(&wz)) != DB_OK) {
+		db_done(s);
+		goto done;
+	}
+	rc = store_people_run(s);
+done:
+	buf_free(&wn);
+	buf_free(&wc);
+	buf_free(&wz);
+	return rc;
+}
+
 int store_people_fts_refresh(struct db_conn *c, long long id)
 {
 	struct db_stmt *s;
@@ -525,6 +588,10 @@ int store_people_fts_refresh(struct db_conn *c, long long id)
 	if (buf_failed(&contact))
 		goto fail;
 
+	if (db_conn_dialect(c) == DB_DIALECT_POSTGRES) {
+		rc = store_people_search_put(c, id, &name, &contact, zip);
+		goto fail;
+	}
 	s = db_prepare(c, "DELETE FROM people_fts WHERE rowid = ?");
 	if (s == NULL)
 		goto fail;
@@ -535,6 +602,55 @@ int store_people_fts_refresh(struct db_conn *c, long long id)
 	if ((rc = store_people_run(s)) < 0)
 		goto fail;
 	rc = DB_ERROR;
+	s = db_prepare(c, "INSERT INTO people_fts (rowid, name, contact, zip) VALUES (?, ?, ?, ?)");
+	if (s == NULL)
+		goto fail;
+	if (db_bind_int(s, 1, id) != DB_OK || db_bind_text(s, 2, buf_str(&name)) != DB_OK ||
+	    db_bind_text(s, 3, buf_str(&contact)) != DB_OK || db_bind_text(s, 4, zip) != DB_OK) {
+		db_done(s);
+		goto fail;
+	}
+	rc = store_people_run(s);
+fail:
+	buf_free(&name);
+	buf_free(&contact);
+	return rc;
+}
+
+int store_people_fts_insert(struct db_conn *c, long long id, json_t *row, const char *email,
+                            const char *phone)
+{
+	struct db_stmt *s;
+	buf name, contact;
+	const char *v, *zip;
+	int rc = DB_ERROR;
+
+	buf_init(&name, 3 * LIMIT_NAME + 8);
+	buf_init(&contact, STORE_FTS_CONTACT_MAX);
+	/* The same text store_people_fts_refresh() would build. */
+	v = json_string_value(json_object_get(row, "first_name"));
+	buf_adds(&name, v ? v : "");
+	buf_addc(&name, ' ');
+	v = json_string_value(json_object_get(row, "last_name"));
+	buf_adds(&name, v ? v : "");
+	v = json_string_value(json_object_get(row, "preferred_name"));
+	if (v && *v) {
+		buf_addc(&name, ' ');
+		buf_adds(&name, v);
+	}
+	buf_addc(&contact, ' ');
+	buf_adds(&contact, email);
+	if (phone)
+		store_people_phone_tokens(&contact, phone);
+	zip = json_string_value(json_object_get(row, "zip"));
+	if (zip == NULL || strlen(zip) > LIMIT_ZIP)
+		zip = "";
+	if (buf_failed(&name) || buf_failed(&contact))
+		goto fail;
+	if (db_conn_dialect(c) == DB_DIALECT_POSTGRES) {
+		rc = store_people_search_put(c, id, &name, &contact, zip);
+		goto fail;
+	}
 	s = db_prepare(c, "INSERT INTO people_fts (rowid, name, contact, zip) VALUES (?, ?, ?, ?)");
 	if (s == NULL)
 		goto fail;
@@ -589,10 +705,13 @@ int store_people_absorb(struct db_conn *c, long long keep, long long drop, long 
 		"UPDATE duplicate_flags SET person_a = ?1 WHERE person_a = ?2",
 		"UPDATE duplicate_flags SET person_b = ?1 WHERE person_b = ?2",
 	};
+	/* PostgreSQL's people_search row goes with the person (ON DELETE
+	 * CASCADE); SQLite's virtual table has no foreign key. */
 	static const char *const deletes[] = {
 		"DELETE FROM people WHERE id = ?",
 		"DELETE FROM people_fts WHERE rowid = ?",
 	};
+	size_t ndeletes = db_conn_dialect(c) == DB_DIALECT_POSTGRES ? 1 : 2;
 	struct db_stmt *s;
 	size_t i;
 	int rc;
@@ -609,7 +728,10 @@ int store_people_absorb(struct db_conn *c, long long keep, long long drop, long 
 	for (i = 0; i < sizeof(flag_moves) / sizeof(flag_moves[0]); i++)
 		if ((rc = store_people_absorb_step(c, flag_moves[i], keep, drop, 0, 0, 0)) < 0)
 			return rc;
-	for (i = 0; i < sizeof(deletes) / sizeof(deletes[0]); i++) {
+	/* The pipeline's calls, tasks, tags and history move too (h-pipeline). */
+	if ((rc = store_pipeline_absorb(c, keep, drop)) < 0)
+		return rc;
+	for (i = 0; i < ndeletes; i++) {
 		s = db_prepare(c, deletes[i]);
 		if (s == NULL)
 			return DB_ERROR;
@@ -959,7 +1081,8 @@ fail:
 /* ---- search ----
  *
  * Parameters, the same in every search statement (each statement mentions
- * ?10, so all ten may always be bound): ?1 LIMIT, ?2 OFFSET, ?3 FTS query,
+ * ?10, so all ten may always be bound; an optional one is tested as
+ * CAST(?n AS TEXT) IS NULL, which gives PostgreSQL its type): ?1 LIMIT, ?2 OFFSET, ?3 FTS query,
  * ?4 email, ?5 state, ?6 source, ?7 from, ?8 to, ?9 office, ?10 help.
  *
  * Drivers — the index a statement walks first:
@@ -977,26 +1100,32 @@ enum store_people_driver {
 	DRV_FTS, DRV_EMAIL, DRV_STATE, DRV_SOURCE, DRV_DATE, DRV_ALL, DRV_COUNT
 };
 
-#define SQ_COLS \
+#define SQ_COLS_AGG(AGG) \
 	"SELECT p.id, p.first_name, p.last_name, p.preferred_name," \
 	" (SELECT e1.email FROM person_emails e1 WHERE e1.person_id = p.id" \
 	"  ORDER BY e1.created_at, e1.email LIMIT 1)," \
 	" (SELECT h1.phone FROM person_phones h1 WHERE h1.person_id = p.id" \
 	"  ORDER BY h1.created_at, h1.phone LIMIT 1)," \
 	" p.city, p.state, p.zip, p.created_at," \
-	" (SELECT group_concat(c1.code, ' ') FROM person_choices c1" \
+	" (SELECT " AGG " FROM person_choices c1" \
 	"  WHERE c1.person_id = p.id AND c1.field = 'office_interests') "
+#define SQ_COLS SQ_COLS_AGG("group_concat(c1.code, ' ')")
+#define SQ_COLS_PG SQ_COLS_AGG("string_agg(c1.code, ' ' ORDER BY c1.code)")
 #define SQ_CHOICES \
-	" AND (?9 IS NULL OR EXISTS (SELECT 1 FROM person_choices c2 WHERE c2.person_id = p.id" \
+	" AND (CAST(?9 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM person_choices c2 WHERE c2.person_id = p.id" \
 	"  AND c2.field = 'office_interests' AND c2.code = ?9))" \
-	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM person_choices c3 WHERE c3.person_id = p.id" \
+	" AND (CAST(?10 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM person_choices c3 WHERE c3.person_id = p.id" \
 	"  AND c3.field = 'help_wanted' AND c3.code = ?10))"
 #define SQ_DATES " AND p.created_at >= ?7 AND p.created_at < ?8"
-#define SQ_OPT_STATE " AND (?5 IS NULL OR p.state = ?5)"
-#define SQ_OPT_SOURCE " AND (?6 IS NULL OR p.source = ?6)"
+#define SQ_OPT_STATE " AND (CAST(?5 AS TEXT) IS NULL OR p.state = ?5)"
+#define SQ_OPT_SOURCE " AND (CAST(?6 AS TEXT) IS NULL OR p.source = ?6)"
 
 #define SQ_FROM_FTS \
 	"FROM people_fts JOIN people p ON p.id = people_fts.rowid WHERE people_fts MATCH ?3" \
+	SQ_OPT_STATE SQ_OPT_SOURCE SQ_DATES SQ_CHOICES
+#define SQ_FROM_FTS_PG \
+	"FROM people_search fs JOIN people p ON p.id = fs.person_id" \
+	" WHERE fs.doc @@ to_tsquery('simple', ?3)" \
 	SQ_OPT_STATE SQ_OPT_SOURCE SQ_DATES SQ_CHOICES
 #define SQ_FROM_EMAIL \
 	"FROM person_emails e JOIN people p ON p.id = e.person_id WHERE e.email = ?4" \
@@ -1012,26 +1141,32 @@ enum store_people_driver {
 #define SQ_NAME " ORDER BY p.last_name, p.first_name, p.id" SQ_PAGE
 #define SQ_STATE " ORDER BY p.state, p.last_name, p.first_name, p.id" SQ_PAGE
 
-#define SQ_ROW(PRE, FROM) \
-	{ PRE SQ_COLS FROM SQ_NEWEST, PRE SQ_COLS FROM SQ_OLDEST, \
-	  PRE SQ_COLS FROM SQ_NAME, PRE SQ_COLS FROM SQ_STATE }
-#define SQ_TABLE(PRE) { \
-	[DRV_FTS] = SQ_ROW(PRE, SQ_FROM_FTS), \
-	[DRV_EMAIL] = SQ_ROW(PRE, SQ_FROM_EMAIL), \
-	[DRV_STATE] = SQ_ROW(PRE, SQ_FROM_STATE), \
-	[DRV_SOURCE] = SQ_ROW(PRE, SQ_FROM_SOURCE), \
-	[DRV_DATE] = SQ_ROW(PRE, SQ_FROM_DATE), \
-	[DRV_ALL] = SQ_ROW(PRE, SQ_FROM_ALL) }
-#define SQ_COUNTS(PRE) { \
-	[DRV_FTS] = PRE "SELECT count(*) " SQ_FROM_FTS, \
+#define SQ_ROW_C(PRE, COLS, FROM) \
+	{ PRE COLS FROM SQ_NEWEST, PRE COLS FROM SQ_OLDEST, \
+	  PRE COLS FROM SQ_NAME, PRE COLS FROM SQ_STATE }
+#define SQ_ROW(PRE, FROM) SQ_ROW_C(PRE, SQ_COLS, FROM)
+#define SQ_TABLE_C(PRE, COLS, FTS) { \
+	[DRV_FTS] = SQ_ROW_C(PRE, COLS, FTS), \
+	[DRV_EMAIL] = SQ_ROW_C(PRE, COLS, SQ_FROM_EMAIL), \
+	[DRV_STATE] = SQ_ROW_C(PRE, COLS, SQ_FROM_STATE), \
+	[DRV_SOURCE] = SQ_ROW_C(PRE, COLS, SQ_FROM_SOURCE), \
+	[DRV_DATE] = SQ_ROW_C(PRE, COLS, SQ_FROM_DATE), \
+	[DRV_ALL] = SQ_ROW_C(PRE, COLS, SQ_FROM_ALL) }
+#define SQ_TABLE(PRE) SQ_TABLE_C(PRE, SQ_COLS, SQ_FROM_FTS)
+#define SQ_COUNTS_C(PRE, FTS) { \
+	[DRV_FTS] = PRE "SELECT count(*) " FTS, \
 	[DRV_EMAIL] = PRE "SELECT count(*) " SQ_FROM_EMAIL, \
 	[DRV_STATE] = PRE "SELECT count(*) " SQ_FROM_STATE, \
 	[DRV_SOURCE] = PRE "SELECT count(*) " SQ_FROM_SOURCE, \
 	[DRV_DATE] = PRE "SELECT count(*) " SQ_FROM_DATE, \
 	[DRV_ALL] = PRE "SELECT count(*) " SQ_FROM_ALL }
+#define SQ_COUNTS(PRE) SQ_COUNTS_C(PRE, SQ_FROM_FTS)
 
 static const char *const search_sql[DRV_COUNT][STORE_PEOPLE_SORT_COUNT] = SQ_TABLE("");
 static const char *const search_count_sql[DRV_COUNT] = SQ_COUNTS("");
+static const char *const search_sql_pg[DRV_COUNT][STORE_PEOPLE_SORT_COUNT] =
+	SQ_TABLE_C("", SQ_COLS_PG, SQ_FROM_FTS_PG);
+static const char *const search_count_sql_pg[DRV_COUNT] = SQ_COUNTS_C("", SQ_FROM_FTS_PG);
 static const char *const search_plan_sql[DRV_COUNT][STORE_PEOPLE_SORT_COUNT] =
 	SQ_TABLE("EXPLAIN QUERY PLAN ");
 static const char *const search_count_plan_sql[DRV_COUNT] = SQ_COUNTS("EXPLAIN QUERY PLAN ");
@@ -1040,14 +1175,14 @@ static const char *const search_count_plan_sql[DRV_COUNT] = SQ_COUNTS("EXPLAIN Q
  * person. */
 static const char search_count_office_sql[] =
 	"SELECT count(*) FROM person_choices c WHERE c.field = 'office_interests' AND c.code = ?9"
-	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM person_choices c3 WHERE c3.person_id ="
+	" AND (CAST(?10 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM person_choices c3 WHERE c3.person_id ="
 	" c.person_id AND c3.field = 'help_wanted' AND c3.code = ?10))";
 static const char search_count_help_sql[] =
 	"SELECT count(*) FROM person_choices c WHERE c.field = 'help_wanted' AND c.code = ?10";
 static const char search_count_office_plan_sql[] =
 	"EXPLAIN QUERY PLAN "
 	"SELECT count(*) FROM person_choices c WHERE c.field = 'office_interests' AND c.code = ?9"
-	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM person_choices c3 WHERE c3.person_id ="
+	" AND (CAST(?10 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM person_choices c3 WHERE c3.person_id ="
 	" c.person_id AND c3.field = 'help_wanted' AND c3.code = ?10))";
 static const char search_count_help_plan_sql[] =
 	"EXPLAIN QUERY PLAN "
@@ -1120,14 +1255,76 @@ static int store_people_fts_query(const struct store_people_filter *f, buf *q)
 	return buf_failed(q) ? -1 : 0;
 }
 
+/* Appends one PostgreSQL prefix term: the words of [start, end) (cut as
+ * store_people_words cuts them) as a phrase whose last word is a prefix,
+ * 'ana' <-> 'ex':*, with weight (NULL for any) — or nothing if the term
+ * has no word. Words hold no ASCII punctuation, so no quote or operator
+ * of the tsquery syntax can come from input. Returns 1 if it added one. */
+static int store_people_pg_term(buf *q, const char *start, const char *end, const char *weight)
+{
+	const unsigned char *p = (const unsigned char *)start, *e = (const unsigned char *)end;
+	int words = 0;
+
+	while (p < e) {
+		while (p < e && *p < 0x80 && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		                               (*p >= '0' && *p <= '9')))
+			p++;
+		if (p >= e)
+			break;
+		if (words == 0 && q->len)
+			buf_adds(q, " & ");
+		else if (words > 0)
+			buf_adds(q, "' <-> ");
+		buf_addc(q, '\'');
+		while (p < e && (*p >= 0x80 || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		                 (*p >= '0' && *p <= '9')))
+			buf_addc(q, (char)*p++);
+		words++;
+	}
+	if (words == 0)
+		return 0;
+	buf_adds(q, "':*");
+	if (weight)
+		buf_adds(q, weight);
+	return 1;
+}
+
+/* Builds the PostgreSQL tsquery of f (see store_people_fts_query). Sets
+ * *empty when no term has a word: such a search matches nobody. */
+static int store_people_pg_query(const struct store_people_filter *f, buf *q, int *empty)
+{
+	const char *p, *start;
+	int n = 0;
+
+	if (f->text == NULL) {
+		n = store_people_pg_term(q, f->phone_digits, f->phone_digits + strlen(f->phone_digits),
+		                         "B");
+	} else {
+		for (p = f->text;;) {
+			while (store_people_is_space(*p))
+				p++;
+			if (*p == '\0')
+				break;
+			start = p;
+			while (*p && !store_people_is_space(*p))
+				p++;
+			n += store_people_pg_term(q, start, p, NULL);
+		}
+	}
+	*empty = n == 0;
+	return buf_failed(q) ? -1 : 0;
+}
+
 /* Picks the count statement for f (plan: its EXPLAIN QUERY PLAN twin).
  * Sets *bind when it takes the ten search parameters. */
 static const char *store_people_count_sql(const struct store_people_filter *f, int plan,
-                                          int *bind)
+                                          int pg, int *bind)
 {
 	enum store_people_driver drv = store_people_driver(f);
 
 	*bind = 1;
+	if (drv != DRV_ALL && pg)
+		return search_count_sql_pg[drv];
 	if (drv != DRV_ALL)
 		return plan ? search_count_plan_sql[drv] : search_count_sql[drv];
 	if (f->office)
@@ -1211,6 +1408,7 @@ int store_people_search(struct db_conn *c, const struct store_people_filter *f, 
                         long long *total)
 {
 	enum store_people_driver drv = store_people_driver(f);
+	int pg = db_conn_dialect(c) == DB_DIALECT_POSTGRES, empty = 0;
 	struct db_stmt *s = NULL;
 	json_t *arr = NULL, *row;
 	buf match;
@@ -1218,16 +1416,24 @@ int store_people_search(struct db_conn *c, const struct store_people_filter *f, 
 
 	*rows = NULL;
 	*total = 0;
-	buf_init(&match, STORE_FTS_QUERY_MAX);
+	/* a tsquery spends up to 7 bytes (' <-> ') on one separator byte */
+	buf_init(&match, pg ? 2 * STORE_FTS_QUERY_MAX : STORE_FTS_QUERY_MAX);
 	if ((unsigned)f->sort >= STORE_PEOPLE_SORT_COUNT)
 		goto fail;
-	if (drv == DRV_FTS && store_people_fts_query(f, &match) < 0)
+	if (drv == DRV_FTS && (pg ? store_people_pg_query(f, &match, &empty)
+	                          : store_people_fts_query(f, &match)) < 0)
 		goto fail;
 	arr = json_array();
 	if (arr == NULL)
 		goto fail;
+	if (empty) {
+		/* no word to look for: nobody matches (FTS5's empty phrase) */
+		buf_free(&match);
+		*rows = arr;
+		return 0;
+	}
 
-	s = db_prepare(c, search_sql[drv][f->sort]);
+	s = db_prepare(c, pg ? search_sql_pg[drv][f->sort] : search_sql[drv][f->sort]);
 	if (s == NULL || store_people_search_bind(s, f, drv == DRV_FTS ? buf_str(&match) : NULL) < 0)
 		goto fail;
 	while ((step = db_step(s)) == DB_ROW) {
@@ -1242,7 +1448,7 @@ int store_people_search(struct db_conn *c, const struct store_people_filter *f, 
 	db_done(s);
 	s = NULL;
 
-	s = db_prepare(c, store_people_count_sql(f, 0, &bind));
+	s = db_prepare(c, store_people_count_sql(f, 0, pg, &bind));
 	if (s == NULL)
 		goto fail;
 	if (bind && store_people_search_bind(s, f, drv == DRV_FTS ? buf_str(&match) : NULL) < 0)
@@ -1329,7 +1535,7 @@ int store_people_search_plan(struct db_conn *c, const struct store_people_filter
 		goto fail;
 	db_done(s);
 	rc = DB_ERROR;
-	s = db_prepare(c, store_people_count_sql(f, 1, &bind));
+	s = db_prepare(c, store_people_count_sql(f, 1, 0, &bind));
 	if (s == NULL)
 		goto fail;
 	if (bind && store_people_search_bind(s, f, drv == DRV_FTS ? buf_str(&match) : NULL) < 0)

@@ -35,6 +35,13 @@ struct db_conn;
  * < 0 rolls back its own savepoint). */
 typedef int (*store_people_job_fn)(struct db_conn *c, void *arg);
 
+/* A job returns this when a row it relied on changed under it because
+ * another server process committed meanwhile (an email it was about to
+ * claim is now someone's; a person it found was merged away): the writer
+ * then runs the job again in a fresh savepoint, where it sees that commit.
+ * Equal to DB_RETRY (store/sql.h, which only the store includes). */
+#define STORE_PEOPLE_RETRY (-4)
+
 /* Runs fn(c, arg) on the writer connection and returns once it is durably
  * committed: fn's value, or a negative enum db_rc (then nothing fn wrote
  * exists). Never call from inside another job. */
@@ -87,6 +94,12 @@ int store_people_choices(struct db_conn *c, long long id, json_t *into);
 /* Rewrites person id's row of the search index from their current name,
  * emails, phones and ZIP. Call after any change to those. */
 int store_people_fts_refresh(struct db_conn *c, long long id);
+/* Writes the search row of a person just inserted (who has no row yet)
+ * from the values given — the one email and the phone (or NULL) they were
+ * created with — without reading anything back: what a new person costs
+ * the index is one INSERT. */
+int store_people_fts_insert(struct db_conn *c, long long id, json_t *row, const char *email,
+                            const char *phone);
 
 /* Moves everything of person drop to person keep: emails, phones, choices
  * (union), submissions, notes and flags; open flags between the two are

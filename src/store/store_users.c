@@ -111,7 +111,8 @@ int store_user_find_by_email(struct db *db, const char *email, struct store_user
 	int rc, found = 0;
 
 	memset(out, 0, sizeof(*out));
-	s = db_prepare(c, "SELECT id, email, role, password_hash, disabled FROM users WHERE email = ?");
+	s = db_prepare(c, "SELECT id, email, role, password_hash, disabled, totp_enabled FROM users"
+	                  " WHERE email = ?");
 	if (s == NULL) {
 		rc = DB_ERROR;
 		goto done;
@@ -121,6 +122,7 @@ int store_user_find_by_email(struct db *db, const char *email, struct store_user
 	if (rc == DB_ROW) {
 		out->id = db_col_int(s, 0);
 		out->disabled = db_col_int(s, 4) != 0;
+		out->totp_enabled = db_col_int(s, 5) != 0;
 		if (store_users_copy_text(out->email, sizeof(out->email), db_col_text(s, 1)) != 0 ||
 		    store_users_copy_text(out->role, sizeof(out->role), db_col_text(s, 2)) != 0 ||
 		    store_users_copy_text(out->password_hash, sizeof(out->password_hash),
@@ -360,7 +362,7 @@ int store_session_find(struct db *db, const char *token_hash, struct store_sessi
 
 	memset(out, 0, sizeof(*out));
 	s = db_prepare(c, "SELECT s.created_at, s.last_seen, s.expires_at, u.id, u.email, u.role,"
-	                  " u.disabled FROM sessions s JOIN users u ON u.id = s.user_id"
+	                  " u.disabled, u.totp_enabled FROM sessions s JOIN users u ON u.id = s.user_id"
 	                  " WHERE s.token_hash = ?");
 	if (s == NULL) {
 		rc = DB_ERROR;
@@ -374,6 +376,7 @@ int store_session_find(struct db *db, const char *token_hash, struct store_sessi
 		out->expires_at = db_col_int(s, 2);
 		out->user.id = db_col_int(s, 3);
 		out->user.disabled = db_col_int(s, 6) != 0;
+		out->user.totp_enabled = db_col_int(s, 7) != 0;
 		if (store_users_copy_text(out->user.email, sizeof(out->user.email), db_col_text(s, 4)) != 0 ||
 		    store_users_copy_text(out->user.role, sizeof(out->user.role), db_col_text(s, 5)) != 0)
 			rc = DB_ERROR;

@@ -43,6 +43,7 @@ struct store_user {
 	char      role[STORE_ROLE_MAX];
 	char      password_hash[STORE_PASSWORD_HASH_MAX];
 	int       disabled;
+	int       totp_enabled; /* two-factor sign-in is on (migration 2) */
 };
 
 struct store_session {

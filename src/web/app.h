@@ -13,6 +13,7 @@ struct db;
 struct keys;
 struct templates;
 struct ratelimit;
+struct races;
 
 struct app {
 	const struct config *cfg;
@@ -20,6 +21,8 @@ struct app {
 	struct keys         *keys;
 	struct templates    *templates;    /* web/templates.h */
 	struct ratelimit    *signup_limit; /* http/ratelimit.h: per-IP signups */
+	struct ratelimit    *intake_limit; /* per intake form, each with its own rate (page_intake.c) */
+	struct races        *races;        /* domain/races.h: the race finder and its boundary index */
 };
 
 #endif

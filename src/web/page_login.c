@@ -7,7 +7,9 @@
  * email and a wrong password get the same answer (no account probing); the
  * password is wiped from the request's memory as soon as it was checked.
  * Throttling lives in the domain (auth_login), in the database, so it holds
- * across server processes.
+ * across server processes. With two-factor on, the password step ends at
+ * /login/2fa instead (page_login_2fa.c), and no session exists until the
+ * code is right.
  * Threading: reentrant.
  */
 #include <string.h>
@@ -67,6 +69,8 @@ int page_login_submit(struct request *req, struct response *res)
 	switch (r) {
 	case AUTH_OK:
 		break;
+	case AUTH_TOTP_NEEDED:
+		return web_login_pending_start(req, res, token);
 	case AUTH_BAD_CREDENTIALS:
 		return login_render(req, res, 401, email, "Email or password is wrong");
 	case AUTH_THROTTLED:

@@ -15,6 +15,7 @@
 
 #include "domain/people.h"
 #include "domain/person.h"
+#include "domain/roles.h"
 #include "lib/limits.h"
 #include "lib/log.h"
 #include "web/app.h"
@@ -219,6 +220,10 @@ int page_people_list(struct request *req, struct response *res)
 		log_error("people: out of memory");
 		return render_error(req, res, 500, "Something went wrong on our side. Reload the page.");
 	}
+	/* Bulk actions and saved views (h-pipeline) start from these filters. */
+	if (web_can(req, PERM_PIPELINE_MANAGE) && filters)
+		json_object_set_new(ctx, "bulk_href", json_string(arena_printf(&req->arena,
+		                    "/staff/people/bulk%s%s", *filters ? "?" : "", filters)));
 	if (q.page > 1) {
 		const char *prev = people_page_href(req, filters, q.page - 1 < pages ? q.page - 1 : (int)pages);
 

@@ -17,6 +17,7 @@
 #include "domain/auth.h"
 #include "domain/people.h"
 #include "domain/person.h"
+#include "domain/pipeline.h"
 #include "domain/roles.h"
 #include "lib/limits.h"
 #include "lib/log.h"
@@ -246,12 +247,28 @@ static int person_render(struct request *req, struct response *res, long long id
 	return render_page(req, res, status, "person", ctx);
 }
 
+/* The pipeline's object-level check (h-pipeline): without
+ * PERM_PEOPLE_READ_ALL only the people assigned to the viewer. Returns 1
+ * to go on, 0 when a refusal was rendered. */
+static int person_may_open(struct request *req, struct response *res, long long id)
+{
+	int rc = pipeline_may_open(req->app->db, web_user(req), id);
+
+	if (rc < 0)
+		render_error(req, res, 503, "We couldn't check your access just now. Reload the page in a minute.");
+	else if (rc == 0)
+		render_error(req, res, 403, "This person is not assigned to you. Ask staff if you should call them.");
+	return rc > 0;
+}
+
 int page_person_show(struct request *req, struct response *res)
 {
 	long long id;
 
 	if (web_path_id(req, 0, &id) < 0)
 		return render_error(req, res, 404, "There is no person with that number.");
+	if (!person_may_open(req, res, id))
+		return 0;
 	return person_render(req, res, id, 200, NULL, NULL);
 }
 
@@ -275,6 +292,8 @@ int page_person_note(struct request *req, struct response *res)
 
 	if (web_path_id(req, 0, &id) < 0)
 		return render_error(req, res, 404, "There is no person with that number.");
+	if (!person_may_open(req, res, id))
+		return 0;
 	if (!text)
 		text = "";
 	for (s = text; *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'; s++)

@@ -16,20 +16,23 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "domain/keys.h"
+#include "domain/nominations.h"
 #include "domain/people.h"
 #include "domain/person.h"
-#include "http/ratelimit.h"
+#include "domain/races.h"
 #include "lib/limits.h"
 #include "lib/log.h"
 #include "web/app.h"
+#include "web/public_form.h"
 #include "web/render.h"
 #include "web/routes.h"
 
 #define SIGNUP_HONEYPOT "website"
-#define SIGNUP_IP_HASH_BYTES 16
+/* The accept token of a nomination (domain/nominations.h), carried from
+ * /signup?nomination=… in a hidden field. */
+#define SIGNUP_NOMINATION "nomination"
+#define SIGNUP_NOMINATION_MAX 64
 
 /* Choice fields the template shows as a <select> rather than a group of
  * radios, so their error link targets the select itself. */
@@ -58,9 +61,15 @@ static const char *signup_anchor(struct request *req, const struct person_field 
 /* A hidden tracking value (source, ref) if it is short enough to keep. */
 static const char *signup_tag(const struct http_params *p, const char *name)
 {
-	const char *v = http_param_get(p, name);
+	return public_form_tag(p, name);
+}
 
-	if (!v || !*v || strlen(v) > LIMIT_SOURCE)
+/* The nomination token, if one of a plausible length was given. */
+static const char *signup_nomination(const struct http_params *p)
+{
+	const char *v = http_param_get(p, SIGNUP_NOMINATION);
+
+	if (!v || !*v || strlen(v) > SIGNUP_NOMINATION_MAX)
 		return NULL;
 	return v;
 }
@@ -104,11 +113,22 @@ static json_t *signup_input(const struct request *req)
 	return in;
 }
 
+/* The race a visitor came from the race finder with (?race=ID on the
+ * form, the hidden field "race" on the post), or 0. */
+static long long signup_race(const struct request *req)
+{
+	const char *v = http_param_get(req->method == HTTP_POST ? &req->form : &req->query, "race");
+	long long id;
+
+	return v && web_parse_id(v, &id) == 0 ? id : 0;
+}
+
 /* Renders the form: values as typed (NULL for empty), errors from
  * person_validate (NULL for none), alert a message for the whole form. */
 static int signup_show(struct request *req, struct response *res, int status, json_t *values,
                        json_t *errors, const char *alert, const char *source, const char *ref)
 {
+	const char *nomination = signup_nomination(req->method == HTTP_POST ? &req->form : &req->query);
 	const struct person_field *f;
 	json_t *ctx, *list, *msg, *fields, *entry;
 	int rc = 0;
@@ -138,6 +158,10 @@ static int signup_show(struct request *req, struct response *res, int status, js
 		rc |= json_object_set_new(ctx, "source", json_string(source));
 	if (ref)
 		rc |= json_object_set_new(ctx, "ref", json_string(ref));
+	if (nomination)
+		rc |= json_object_set_new(ctx, "nomination", json_string(nomination));
+	if (signup_race(req) > 0)  /* from the race finder's "I'm interested" */
+		rc |= json_object_set_new(ctx, "race", json_integer(signup_race(req)));
 	if (rc) {
 		json_decref(ctx);
 		return render_page(req, res, 500, "signup", NULL);
@@ -147,28 +171,23 @@ static int signup_show(struct request *req, struct response *res, int status, js
 
 int page_signup_form(struct request *req, struct response *res)
 {
-	return signup_show(req, res, 200, NULL, NULL, NULL, signup_tag(&req->query, "source"),
-	                   signup_tag(&req->query, "ref"));
+	const char *nomination = signup_nomination(&req->query);
+	json_t *values = NULL;
+	int rc;
+
+	/* An invitation's link: the form starts with what the nominator told
+	 * us. A used or unknown token shows the plain form. */
+	if (nomination && nomination_prefill(req->app->db, nomination, &values) < 0)
+		log_error("signup: reading a nomination failed");
+	rc = signup_show(req, res, 200, values, NULL, NULL, signup_tag(&req->query, "source"),
+	                 signup_tag(&req->query, "ref"));
+	json_decref(values);
+	return rc;
 }
 
 int page_signup_thanks(struct request *req, struct response *res)
 {
 	return render_page(req, res, 200, "thanks", NULL);
-}
-
-/* hex(keyed BLAKE2b(ip)) truncated to 16 bytes: lets staff see that many
- * signups came from one place without storing where. */
-static const char *signup_ip_hash(struct request *req)
-{
-	unsigned char h[SIGNUP_IP_HASH_BYTES];
-	char hex[SIGNUP_IP_HASH_BYTES * 2 + 1];
-	const char *ip = req->client_ip ? req->client_ip : "";
-
-	if (crypto_generichash(h, sizeof(h), (const unsigned char *)ip, strlen(ip),
-	                       req->app->keys->ip_hash, sizeof(req->app->keys->ip_hash)) != 0)
-		return NULL;
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	return arena_strdup(&req->arena, hex);
 }
 
 int page_signup_submit(struct request *req, struct response *res)
@@ -177,14 +196,15 @@ int page_signup_submit(struct request *req, struct response *res)
 	struct signup_meta meta = { 0 };
 	struct signup_result result;
 	json_t *input, *person = NULL, *errors = NULL;
-	const char *honeypot, *retry;
-	unsigned wait;
+	struct nomination_accept accept;
+	const char *honeypot, *nomination;
 	int rc;
 
 	meta.source = signup_tag(&req->form, "source");
 	meta.ref = signup_tag(&req->form, "ref");
 	meta.kind = "signup";
-	meta.ip_hash = signup_ip_hash(req);
+	meta.ip_hash = public_form_ip_hash(req);
+	meta.send_mail = 1;
 
 	input = signup_input(req);
 	if (!input) {
@@ -195,11 +215,7 @@ int page_signup_submit(struct request *req, struct response *res)
 
 	/* Counted before anything else, honeypot included, so a flood cannot
 	 * fill the held submissions either. */
-	if (app->signup_limit && req->client_ip &&
-	    (wait = ratelimit_hit(app->signup_limit, req->client_ip)) > 0) {
-		retry = arena_printf(&req->arena, "%u", wait);
-		if (retry)
-			http_add_header(res, "Retry-After", retry);
+	if (public_form_limit(req, res) > 0) {
 		rc = signup_show(req, res, 429, input, NULL,
 		                 "Too many signups came from your connection just now. Wait a minute, then send the form again — your answers are still here.",
 		                 meta.source, meta.ref);
@@ -228,6 +244,12 @@ int page_signup_submit(struct request *req, struct response *res)
 		goto done;
 	}
 
+	/* Accepting a nomination: the signup merges into the nominee's record
+	 * (domain/nominations.h). A used or unknown token is a plain signup. */
+	nomination = signup_nomination(&req->form);
+	if (nomination && nomination_accept_prepare(app->db, nomination, person, &accept) == 0)
+		meta.hook = &accept.hook;
+
 	if (people_signup(app->db, app->keys, person, input, &meta, &result) < 0) {
 		log_error("signup: saving failed");
 		rc = signup_show(req, res, 503, input, NULL,
@@ -237,6 +259,10 @@ int page_signup_submit(struct request *req, struct response *res)
 	}
 	log_info("signup: submission %lld (person %lld, %s)", result.submission_id, result.person_id,
 	         result.outcome == SIGNUP_NEW ? "new" : result.outcome == SIGNUP_MERGED ? "merged" : "flagged");
+	if (signup_race(req) > 0 &&
+	    races_interest_add(app->db, result.person_id, signup_race(req), "signup", 0) < 0)
+		log_warn("signup: race %lld not recorded for person %lld", signup_race(req),
+		         result.person_id);
 	http_redirect(res, 303, "/signup/thanks");
 	rc = 0;
 done:

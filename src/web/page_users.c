@@ -75,6 +75,9 @@ int page_users_add(struct request *req, struct response *res)
 	}
 	rc = auth_user_add(req->app->db, web_user(req), email, role, password, err, sizeof(err));
 	web_wipe_param(req, "password");
+	if (rc == -2)
+		return users_render(req, res, 503, email, role,
+		                    "We couldn't add the account just now. Nothing was saved: try again in a minute.");
 	if (rc < 0)
 		return users_render(req, res, 422, email, role, err[0] ? err : "The account could not be added.");
 	http_redirect(res, 303, "/staff/users");

@@ -26,7 +26,7 @@
 
 static json_t *render_user(const struct staff_user *u)
 {
-	return json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b}",
+	json_t *j = json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b}",
 	                 "email", u->email,
 	                 "role", role_name(u->role),
 	                 "can_people", (u->perms & PERM_PEOPLE_READ) != 0,
@@ -34,6 +34,21 @@ static json_t *render_user(const struct staff_user *u)
 	                 "can_merge", (u->perms & PERM_PEOPLE_MERGE) != 0,
 	                 "can_audit", (u->perms & PERM_AUDIT_READ) != 0,
 	                 "can_users", (u->perms & PERM_USERS_ADMIN) != 0);
+
+	/* the pipeline (h-pipeline): staff pages for managing it, admin stages */
+	if (j && (json_object_set_new(j, "can_pipeline",
+	                              json_boolean((u->perms & PERM_PIPELINE_MANAGE) != 0)) < 0 ||
+	          json_object_set_new(j, "can_stages",
+	                              json_boolean((u->perms & PERM_PIPELINE_ADMIN) != 0)) < 0)) {
+		json_decref(j);
+		j = NULL;
+	}
+	/* mail (outbox, templates) */
+	if (j && json_object_set_new(j, "can_mail", json_boolean((u->perms & PERM_MAIL_MANAGE) != 0)) < 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
 }
 
 /* Adds csrf, user, org, t and year to ctx. Returns 0 or -1 (out of memory). */

@@ -211,7 +211,7 @@ test('staff pages have no accessibility violations', async () => {
   assert.ok(Number(id) > 0);
   const problems = [];
   for (const path of ['/staff', '/staff/people', `/staff/people/${id}`, '/staff/people?q=Imani',
-    '/staff/flags', '/staff/audit', '/staff/users']) {
+    '/staff/flags', '/staff/audit', '/staff/users', '/staff/account', '/staff/account/2fa']) {
     problems.push(...await auditPage(page, path, async () => {
       const res = await page.goto(`${server.base}${path}`);
       assert.equal(res.status(), 200, path);

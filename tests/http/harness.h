@@ -38,6 +38,10 @@
 struct harness_opts {
 	int         signup_rate;  /* ONRAMP_SIGNUP_RATE; 0 = unlimited (the default here) */
 	const char *extra_env[8]; /* more "NAME=value" settings for serve, NULL-terminated */
+	const char *dir_parent;   /* make the server's directory here (a small tmpfs); NULL: $TMPDIR or /tmp */
+	/* A second node: serve from this running server's database and key
+	 * (PostgreSQL only) instead of a fresh one; its accounts already exist. */
+	const struct server *same_db;
 };
 
 struct server {
@@ -52,7 +56,24 @@ struct server {
 	int   out_fd;               /* read end of the server's stdout */
 	int   signup_rate;
 	const char *extra_env[8];
+	char  pg_db[64];            /* PostgreSQL: the database's name, "" on SQLite */
+	int   owns_db;              /* created the PostgreSQL database (drops it at stop) */
 };
+
+/* The PostgreSQL server the suite runs against the second time: the value of
+ * ONRAMP_TEST_PG (postgres://USER@HOST:PORT, no database), or NULL when this
+ * run is on SQLite. With it set, every harness_start() creates a fresh
+ * database on that server (dropped by harness_stop()) and serves from it;
+ * the harness_db_* readers below then query it through libpq ("?1" in their
+ * SQL works on both). */
+const char *harness_pg(void);
+
+/* PostgreSQL only (harness_pg() set): creates a new, empty database on the
+ * test server, writing its name into name and its URL into url. Drop it
+ * with harness_pg_drop(). Returns 0, or -1 (printing why). */
+int harness_pg_create(char *name, size_t namelen, char *url, size_t urllen);
+/* Drops database name (closing its connections). Returns 0 or -1. */
+int harness_pg_drop(const char *name);
 
 /* Returns the onramp binary to test: $ONRAMP_BIN, else ./build/onramp. */
 const char *harness_bin(void);
@@ -74,6 +95,15 @@ void harness_dump_log(const struct server *srv);
 
 /* Returns 1 if the server process is still running, else 0. */
 int harness_alive(struct server *srv);
+
+/* Kills the server with SIGKILL (a crash: no clean shutdown) and reaps it;
+ * its directory and database stay. Returns 0, or -1 if it was not running. */
+int harness_kill(struct server *srv);
+
+/* Starts `onramp serve` again on the same directory, database and key
+ * (after harness_kill), waiting for its listening line; srv->port and
+ * srv->base change. Returns 0 or -1 (printing why). */
+int harness_restart(struct server *srv);
 
 /* ---- running the command line ---- */
 
@@ -112,8 +142,14 @@ int harness_db_text(const struct server *srv, const char *sql, const char *param
 long long harness_db_rows_containing(const struct server *srv, const char *sql,
                                      const char *needle);
 /* Returns 1 if needle's bytes occur anywhere in the database file or its
- * write-ahead log, 0 if not, -1 if they cannot be read. */
+ * write-ahead log, 0 if not, -1 if they cannot be read. On PostgreSQL: in
+ * the files of the server's data directory (ONRAMP_TEST_PG_DATA) holding
+ * this database and the write-ahead log, after a CHECKPOINT. */
 int harness_db_files_contain(const struct server *srv, const char *needle);
+
+/* Runs one statement that changes the database (tests that play an
+ * attacker with direct access to it). Returns 0 or -1 (printing why). */
+int harness_db_exec(const struct server *srv, const char *sql);
 
 /* Convenience counts. */
 long long harness_count_people(const struct server *srv);
@@ -166,6 +202,10 @@ long client_post_form(struct client *c, const char *path, ...) __attribute__((se
 /* POST a raw body with the given Content-Type. */
 long client_post_raw(struct client *c, const char *path, const char *content_type,
                      const char *body, size_t len);
+/* As client_post_raw, plus extra request headers ("Name: value" strings,
+ * NULL-terminated; headers may be NULL). */
+long client_post_headers(struct client *c, const char *path, const char *content_type,
+                         const char *body, size_t len, const char *const *headers);
 
 long client_status(const struct client *c);
 /* The response body (NUL-terminated, "" when empty) and its length. */

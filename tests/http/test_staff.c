@@ -228,12 +228,32 @@ static void test_role_denials(void **state)
 	client_free(admin);
 }
 
+/* A volunteer opens only the people assigned to them (the pipeline's
+ * object-level check): staff assign person id to the harness volunteer. */
+static void assign_to_volunteer(long long id)
+{
+	struct client *staff = signed_in(H_STAFF_EMAIL, H_STAFF_PASS);
+	char path[96], vol_id[32], token[256];
+
+	snprintf(path, sizeof(path), "/staff/people/%lld/call", id);
+	assert_int_equal(client_get(staff, path), 200);
+	assert_int_equal(csrf_from(client_body(staff), token, sizeof(token)), 0);
+	snprintf(path, sizeof(path), "/staff/people/%lld/assign", id);
+	snprintf(vol_id, sizeof(vol_id), "%lld",
+	         harness_db_int(srv, "SELECT id FROM users WHERE email = ?1", H_VOLUNTEER_EMAIL));
+	client_post_form(staff, path, "csrf", token, "assignee", vol_id, NULL);
+	H_ASSERT_STATUS(staff, 303);
+	client_free(staff);
+}
+
 static void test_demographics_only_for_permitted_roles(void **state)
 {
 	(void)state;
 	long long id = signup("Demo", "Graphic", "demo.graphic@example.org", NULL, "53704", "ze/zir");
 	char path[64];
 	snprintf(path, sizeof(path), "/staff/people/%lld", id);
+
+	assign_to_volunteer(id);
 
 	struct client *vol = signed_in(H_VOLUNTEER_EMAIL, H_VOLUNTEER_PASS);
 	assert_int_equal(client_get(vol, path), 200);
@@ -263,6 +283,7 @@ static void test_note_added_and_audited(void **state)
 	snprintf(path, sizeof(path), "/staff/people/%lld/notes", id);
 	snprintf(back, sizeof(back), "/staff/people/%lld", id);
 	snprintf(idtxt, sizeof(idtxt), "%lld", id);
+	assign_to_volunteer(id);
 
 	struct client *vol = signed_in(H_VOLUNTEER_EMAIL, H_VOLUNTEER_PASS);
 	char token[256];

@@ -47,11 +47,12 @@ struct fixture {
 };
 
 static const struct staff_user viewer_staff = {
-	1, "staff@example.org", ROLE_STAFF,
-	PERM_PEOPLE_READ | PERM_PEOPLE_WRITE | PERM_PEOPLE_MERGE | PERM_DEMOGRAPHICS_READ
+	.id = 1, .email = "staff@example.org", .role = ROLE_STAFF,
+	.perms = PERM_PEOPLE_READ | PERM_PEOPLE_WRITE | PERM_PEOPLE_MERGE | PERM_DEMOGRAPHICS_READ
 };
 static const struct staff_user viewer_volunteer = {
-	2, "volunteer@example.org", ROLE_VOLUNTEER, PERM_PEOPLE_READ | PERM_PEOPLE_WRITE
+	.id = 2, .email = "volunteer@example.org", .role = ROLE_VOLUNTEER,
+	.perms = PERM_PEOPLE_READ | PERM_PEOPLE_WRITE
 };
 
 /* ---- fixture ---- */
@@ -167,7 +168,7 @@ static struct signup_result signup_meta(struct fixture *fx, json_t *person,
 
 static struct signup_result signup(struct fixture *fx, json_t *person)
 {
-	struct signup_meta meta = { "web", NULL, "signup", NULL, 0 };
+	struct signup_meta meta = { .source = "web", .kind = "signup" };
 
 	return signup_meta(fx, person, &meta);
 }
@@ -252,7 +253,8 @@ static long long search_q(struct fixture *fx, const char *text, long long *first
 static void test_signup_new(void **state)
 {
 	struct fixture *fx = *state;
-	struct signup_meta meta = { "newsletter", "REF42", "signup", "iphash", 1700000000 };
+	struct signup_meta meta = { .source = "newsletter", .ref = "REF42", .kind = "signup",
+	                            .ip_hash = "iphash", .received_at = 1700000000 };
 	json_t *p = person_new("Jane", "Doe", "jane@example.com", "+15551234567", "12345", "CA");
 	json_t *got, *sub;
 	struct signup_result res;
@@ -311,7 +313,7 @@ static void test_signup_same_email_other_case_merges(void **state)
 	                         "last_name", "Ruiz", "email", "  ana.ruiz@EXAMPLE.COM ",
 	                         "zip", "90210", "state", "CA", "city", "Los Angeles");
 	json_t *n1 = NULL, *n2 = NULL, *errs = NULL, *got;
-	struct signup_meta meta = { NULL, NULL, "signup", NULL, 0 };
+	struct signup_meta meta = { .kind = "signup" };
 	struct signup_result r1, r2;
 
 	assert_int_equal(person_validate(raw1, &n1, &errs), 0);
@@ -467,7 +469,7 @@ static void *race_thread(void *p)
 	                           "last_name", "Race", "email", "rae@example.com",
 	                           "phone", "+15557770000", "zip", "55555", "state", "MN");
 	json_t *raw = json_deep_copy(person);
-	struct signup_meta meta = { NULL, NULL, "signup", NULL, 0 };
+	struct signup_meta meta = { .kind = "signup" };
 	struct signup_result res;
 
 	arg->ok = person && raw &&
@@ -653,7 +655,7 @@ static void seed_people(struct fixture *fx, long long ids[5])
 
 	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
 		const struct seed *s = &seeds[i];
-		struct signup_meta meta = { s->source, NULL, "signup", NULL, s->at };
+		struct signup_meta meta = { .source = s->source, .kind = "signup", .received_at = s->at };
 		json_t *p = person_new(s->first, s->last, s->email, s->phone, s->zip, s->state);
 		struct signup_result r;
 
@@ -1249,7 +1251,7 @@ static void test_audit_chain_links(void **state)
 static void test_hold_and_counts(void **state)
 {
 	struct fixture *fx = *state;
-	struct signup_meta meta = { "web", NULL, "signup", "h", 0 };
+	struct signup_meta meta = { .source = "web", .kind = "signup", .ip_hash = "h" };
 	json_t *raw = json_pack("{s:s, s:s, s:s, s:s}", "first_name", "Bot", "email", "bot@spam.example",
 	                        "website", "http://spam.example", "gender", "robot");
 	json_t *counts = NULL, *p;
@@ -1276,7 +1278,7 @@ static void test_hold_and_counts(void **state)
 	p = person_new("Cee", "Count", "cee@example.com", NULL, "12345", "CA");
 	signup(fx, p);
 	{
-		struct signup_meta old = { NULL, NULL, "signup", NULL, 1000000000 };
+		struct signup_meta old = { .kind = "signup", .received_at = 1000000000 };
 		json_t *q = person_new("Old", "Timer", "old@example.com", NULL, "12345", "CA");
 		signup_meta(fx, q, &old);
 		json_decref(q);

@@ -15,7 +15,9 @@
 #include "domain/roles.h"
 
 #define PERM_ALL (PERM_PEOPLE_READ | PERM_PEOPLE_WRITE | PERM_PEOPLE_MERGE | \
-                  PERM_DEMOGRAPHICS_READ | PERM_AUDIT_READ | PERM_USERS_ADMIN)
+                  PERM_DEMOGRAPHICS_READ | PERM_AUDIT_READ | PERM_USERS_ADMIN | \
+                  PERM_PEOPLE_READ_ALL | PERM_PIPELINE_MANAGE | PERM_PIPELINE_ADMIN | \
+                  PERM_MAIL_MANAGE)
 
 static void test_volunteer_reads_and_writes_people_only(void **state)
 {
@@ -27,6 +29,9 @@ static void test_volunteer_reads_and_writes_people_only(void **state)
 	assert_false(role_can(ROLE_VOLUNTEER, PERM_AUDIT_READ));
 	assert_false(role_can(ROLE_VOLUNTEER, PERM_PEOPLE_MERGE));
 	assert_false(role_can(ROLE_VOLUNTEER, PERM_USERS_ADMIN));
+	/* A volunteer opens only the people assigned to them. */
+	assert_false(role_can(ROLE_VOLUNTEER, PERM_PEOPLE_READ_ALL));
+	assert_false(role_can(ROLE_VOLUNTEER, PERM_PIPELINE_MANAGE));
 	assert_int_equal(role_permissions(ROLE_VOLUNTEER), PERM_PEOPLE_READ | PERM_PEOPLE_WRITE);
 }
 
@@ -35,7 +40,9 @@ static void test_staff_adds_merge_and_demographics(void **state)
 	(void)state;
 	assert_int_equal(role_permissions(ROLE_STAFF),
 	                 PERM_PEOPLE_READ | PERM_PEOPLE_WRITE | PERM_PEOPLE_MERGE |
-	                 PERM_DEMOGRAPHICS_READ);
+	                 PERM_DEMOGRAPHICS_READ | PERM_PEOPLE_READ_ALL | PERM_PIPELINE_MANAGE |
+	                 PERM_MAIL_MANAGE);
+	assert_false(role_can(ROLE_STAFF, PERM_PIPELINE_ADMIN));
 	assert_true(role_can(ROLE_STAFF, PERM_DEMOGRAPHICS_READ));
 	assert_true(role_can(ROLE_STAFF, PERM_PEOPLE_MERGE));
 	assert_false(role_can(ROLE_STAFF, PERM_AUDIT_READ));

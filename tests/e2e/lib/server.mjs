@@ -40,6 +40,8 @@ export async function startServer(options = {}) {
     ONRAMP_KEY_FILE: join(dir, 'onramp.key'),
     ONRAMP_LISTEN: '127.0.0.1:0',
     ONRAMP_SIGNUP_RATE: String(options.signupRate ?? 0),
+    // Admins may skip two-factor here (tests/http/test_account.c covers the requirement).
+    ONRAMP_ADMIN_2FA: options.admin2fa ?? 'optional',
   });
   const bin = onrampBin();
   try {

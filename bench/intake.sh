@@ -1,0 +1,157 @@
+#!/bin/sh
+# intake.sh — the lead intake benchmark (`make bench` runs it from run.sh).
+#
+# In one run, on loopback, durable commits (WAL, synchronous=FULL):
+#   1. the HTTP limit: bench/hello (libmicrohttpd hello-world, same daemon
+#      flags) under wrk -t2 -c64;
+#   2. the storage limit: bench/rawinsert, the rows of a new lead inserted
+#      straight into SQLite in batched transactions, on a database made by
+#      `onramp migrate` (same schema, search index and counter triggers);
+#   3. the intake: onramp serve with 300 forms (made with `onramp form add`,
+#      each with a field mapping) under wrk -t2 -c64 --latency -s
+#      bench/intake.lua: JSON leads to random forms, ~30% repeats of an
+#      earlier person by an email or phone variant; then the stored leads
+#      are checked against the 2xx answers and the counters against a
+#      recount.
+# Prints the three rates, the intake's p50/p99 and the ratios; fails if an
+# answer was not 2xx, a lead answered 2xx is missing, or the counters differ
+# from a recount. Targets (issue 7): >= 20,000 leads/s on 2 cores, and >=
+# 0.3 of the lower limit. Settings: BUILD, ONRAMP_BIN, BENCH_SECONDS (10),
+# BENCH_FORMS (300), BENCH_BATCH (256).
+set -eu
+
+BUILD=${BUILD:-build}
+ONRAMP=${ONRAMP_BIN:-$PWD/$BUILD/onramp}
+SECONDS_RUN=${BENCH_SECONDS:-10}
+NFORMS=${BENCH_FORMS:-300}
+BATCH=${BENCH_BATCH:-256}
+THREADS=2
+CONNS=64
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+for tool in wrk curl sqlite3 cc pkg-config; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool is missing (make deps)" >&2; exit 1; }
+done
+[ -x "$ONRAMP" ] || { echo "bench: $ONRAMP is missing (make)" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/onramp-intake-bench-XXXXXX")
+hello_pid=""
+serve_pid=""
+cleanup() {
+	for pid in $hello_pid $serve_pid; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in $hello_pid $serve_pid; do wait "$pid" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+field() { awk -v k="$2" '$1 == k { print $2; exit }' "$1"; }
+onramp_env() {
+	d=$1
+	shift
+	env -u ONRAMP_THEME -u ONRAMP_BASE_URL ONRAMP_LOG_LEVEL=warn \
+		ONRAMP_DB="sqlite:$d/onramp.db" ONRAMP_KEY_FILE="$d/onramp.key" \
+		ONRAMP_LISTEN=127.0.0.1:0 ONRAMP_SIGNUP_RATE=0 "$@"
+}
+free_port() {
+	p=$((20000 + $$ % 20000))
+	while curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; do p=$((p + 1)); done
+	echo "$p"
+}
+CFLAGS_BENCH="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fstack-protector-strong -O2 -D_FORTIFY_SOURCE=2 -I$HERE/../src"
+
+# --- 1. the HTTP limit -----------------------------------------------------
+# shellcheck disable=SC2046
+cc $CFLAGS_BENCH $(pkg-config --cflags libmicrohttpd) -o "$tmp/hello" "$HERE/hello.c" \
+	$(pkg-config --libs libmicrohttpd) -lpthread
+port=$(free_port)
+"$tmp/hello" "$port" >/dev/null 2>&1 &
+hello_pid=$!
+i=0
+until curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; do
+	i=$((i + 1)); [ "$i" -lt 100 ] || { echo "bench: hello did not start" >&2; exit 1; }; sleep 0.1
+done
+wrk -t$THREADS -c$CONNS -d"${SECONDS_RUN}s" -s "$HERE/hello_latency.lua" \
+	"http://127.0.0.1:$port/" >"$tmp/hello.out" 2>&1
+kill -TERM "$hello_pid"; wait "$hello_pid" 2>/dev/null || true; hello_pid=""
+hello_rps=$(awk -v r="$(field "$tmp/hello.out" requests)" -v s="$(field "$tmp/hello.out" seconds)" \
+	'BEGIN { printf "%.0f", r / s }')
+
+# --- 2. the storage limit --------------------------------------------------
+# shellcheck disable=SC2046
+cc $CFLAGS_BENCH $(pkg-config --cflags sqlite3) -o "$tmp/rawinsert" "$HERE/rawinsert.c" \
+	$(pkg-config --libs sqlite3)
+raw="$tmp/raw"
+mkdir -p "$raw"
+onramp_env "$raw" "$ONRAMP" migrate >"$raw/migrate.log" 2>&1 || { cat "$raw/migrate.log" >&2; exit 1; }
+"$tmp/rawinsert" "$raw/onramp.db" "$SECONDS_RUN" "$BATCH" >"$tmp/raw.out"
+raw_rps=$(awk -v r="$(field "$tmp/raw.out" rows)" -v s="$(field "$tmp/raw.out" seconds)" \
+	'BEGIN { printf "%.0f", r / s }')
+
+# --- 3. the intake ---------------------------------------------------------
+d="$tmp/intake"
+mkdir -p "$d"
+onramp_env "$d" "$ONRAMP" migrate >"$d/migrate.log" 2>&1 || { cat "$d/migrate.log" >&2; exit 1; }
+: >"$tmp/forms"
+n=1
+while [ "$n" -le "$NFORMS" ]; do
+	onramp_env "$d" "$ONRAMP" form add --name "Bench form $n" --owner "Partner $((n % 20))" \
+		--map "First Name=first_name,Last Name=last_name,Email=email,Phone=phone,Zip=zip,State=state" \
+		--rate 600000 >"$d/form.out" 2>&1 || { cat "$d/form.out" >&2; exit 1; }
+	sed -n 's/^path: //p' "$d/form.out" >>"$tmp/forms"
+	n=$((n + 1))
+done
+# exec: $! must be the server itself
+(unset ONRAMP_THEME ONRAMP_BASE_URL
+ export ONRAMP_LOG_LEVEL=warn ONRAMP_DB="sqlite:$d/onramp.db" ONRAMP_KEY_FILE="$d/onramp.key" \
+	ONRAMP_LISTEN=127.0.0.1:0 ONRAMP_SIGNUP_RATE=0
+ exec "$ONRAMP" serve) >"$d/stdout" 2>"$d/stderr" &
+serve_pid=$!
+i=0
+while ! grep -q '^onramp: listening on http://127.0.0.1:' "$d/stdout" 2>/dev/null; do
+	i=$((i + 1))
+	if [ "$i" -ge 600 ] || ! kill -0 "$serve_pid" 2>/dev/null; then
+		echo "bench: onramp serve did not start:" >&2; cat "$d/stderr" >&2; exit 1
+	fi
+	sleep 0.1
+done
+base=$(sed -n 's|^onramp: listening on \(http://127.0.0.1:[0-9]*\).*|\1|p' "$d/stdout" | head -n 1)
+ONRAMP_BENCH_FORMS="$tmp/forms" wrk -t$THREADS -c$CONNS -d"${SECONDS_RUN}s" --latency \
+	-s "$HERE/intake.lua" "$base/" >"$tmp/intake.out" 2>&1
+sleep 1 # requests cut off by wrk's stop finish
+ok=$(awk '$1 == "status" && ($2 == 201 || $2 == 200) { n += $3 } END { print n + 0 }' "$tmp/intake.out")
+other=$(awk '$1 == "status" && $2 != 201 && $2 != 200 { n += $3 } END { print n + 0 }' "$tmp/intake.out")
+secs=$(field "$tmp/intake.out" seconds)
+p50=$(field "$tmp/intake.out" p50_us)
+p99=$(field "$tmp/intake.out" p99_us)
+repeats=$(field "$tmp/intake.out" repeats)
+intake_rps=$(awk -v r="$ok" -v s="$secs" 'BEGIN { printf "%.0f", r / s }')
+kill -TERM "$serve_pid"
+wait "$serve_pid" || { echo "bench: onramp serve failed on SIGTERM:" >&2; tail -n 20 "$d/stderr" >&2; exit 1; }
+serve_pid=""
+q() { sqlite3 -readonly "$d/onramp.db" "$1"; }
+stored=$(q "SELECT count(*) FROM intake_submissions")
+people=$(q "SELECT count(*) FROM people")
+counted=$(q "SELECT value FROM intake_counters WHERE name = 'people'")
+leads_counted=$(q "SELECT sum(value) FROM intake_counters WHERE name = 'form_leads'")
+
+# --- the table -------------------------------------------------------------
+ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+limit=$(awk -v a="$hello_rps" -v b="$raw_rps" 'BEGIN { print (a < b) ? a : b }')
+echo
+echo "Lead intake — loopback, wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s, $(nproc) CPUs, synchronous=FULL, $NFORMS forms"
+echo "  intake POST /intake/KEY (JSON): $intake_rps leads/s, p50 $(ms "$p50") ms, p99 $(ms "$p99") ms  (target >= 20000/s)"
+echo "  HTTP limit (hello-world, same server flags): $hello_rps req/s -> intake/hello $(awk -v a="$intake_rps" -v b="$hello_rps" 'BEGIN { printf "%.3f", a / b }')"
+echo "  storage limit (raw SQLite, $BATCH leads per transaction): $raw_rps leads/s -> intake/raw $(awk -v a="$intake_rps" -v b="$raw_rps" 'BEGIN { printf "%.3f", a / b }')"
+echo "  intake / min(limits) = $(awk -v a="$intake_rps" -v b="$limit" 'BEGIN { printf "%.3f", a / b }')  (target >= 0.3)"
+echo "  answered 2xx: $ok (repeats by a variant: $repeats); other statuses: $other; leads stored: $stored; people: $people (counter: $counted)"
+
+fail=0
+if [ "$other" -ne 0 ]; then echo "FAIL: $other leads were not answered 2xx" >&2; fail=1; fi
+if [ "$stored" -lt "$ok" ] || [ "$stored" -gt $((ok + CONNS)) ]; then
+	echo "FAIL: $stored leads stored for $ok answered 2xx" >&2; fail=1
+fi
+if [ "$counted" -ne "$people" ] || [ "$leads_counted" -ne "$stored" ]; then
+	echo "FAIL: counters ($counted people, $leads_counted leads) differ from a recount ($people, $stored)" >&2; fail=1
+fi
+exit $fail

@@ -1,0 +1,153 @@
+/*
+ * rawinsert.c — the storage ceiling for the intake benchmark: how many
+ * leads per second SQLite itself takes when the rows of a lead are inserted
+ * directly, many leads per transaction, with the settings onramp uses (WAL,
+ * synchronous=FULL, foreign keys on) into a database made by `onramp
+ * migrate` (so the same tables, indexes, search index and counter
+ * triggers).
+ *
+ * A lead here is what a new person costs the intake path: a people row, an
+ * email, a phone, the search-index row, the submission and its intake link.
+ * No validation, no dedupe lookups, no HTTP: whatever onramp does above
+ * this is its own cost.
+ *
+ * Usage: rawinsert DB SECONDS [BATCH]   prints "rows N" and "seconds S"
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+static double raw_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static sqlite3_stmt *raw_prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+		fprintf(stderr, "rawinsert: %s: %s\n", sql, sqlite3_errmsg(db));
+		exit(1);
+	}
+	return s;
+}
+
+static void raw_step(sqlite3 *db, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		fprintf(stderr, "rawinsert: %s\n", sqlite3_errmsg(db));
+		exit(1);
+	}
+	sqlite3_reset(s);
+}
+
+static void raw_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "rawinsert: %s: %s\n", sql, msg ? msg : "?");
+		exit(1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	sqlite3 *db;
+	sqlite3_stmt *person, *email, *phone, *fts, *sub, *link;
+	double start, seconds;
+	long long rows = 0, form_id, id, sub_id, batch = 256, i;
+	char text[128], tel[32];
+	char *end;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: rawinsert DB SECONDS [BATCH]\n");
+		return 2;
+	}
+	seconds = strtod(argv[2], &end);
+	if (argc > 3)
+		batch = strtoll(argv[3], &end, 10);
+	if (sqlite3_open(argv[1], &db) != SQLITE_OK) {
+		fprintf(stderr, "rawinsert: cannot open %s\n", argv[1]);
+		return 1;
+	}
+	raw_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+	raw_exec(db, "INSERT INTO intake_forms (name, owner, key_hash, key_hint, created_at,"
+	             " updated_at) VALUES ('raw', 'raw partner', 'raw-bench', 'raw', 0, 0)");
+	form_id = sqlite3_last_insert_rowid(db);
+	person = raw_prepare(db, "INSERT INTO people (first_name, last_name, state, zip, source,"
+	                         " consent_email, consent_sms, consent_share, created_at, updated_at)"
+	                         " VALUES ('Bench', ?, 'CA', '94612', 'bench', 0, 0, 0, ?, ?)"
+	                         " RETURNING id");
+	email = raw_prepare(db, "INSERT INTO person_emails (email, person_id, created_at) VALUES (?, ?, ?)");
+	phone = raw_prepare(db, "INSERT INTO person_phones (phone, person_id, created_at) VALUES (?, ?, ?)");
+	fts = raw_prepare(db, "INSERT INTO people_fts (rowid, name, contact, zip) VALUES (?, ?, ?, '94612')");
+	sub = raw_prepare(db, "INSERT INTO submissions (person_id, kind, status, source, payload,"
+	                      " received_at) VALUES (?, 'intake', 'accepted', 'bench', ?, ?) RETURNING id");
+	link = raw_prepare(db, "INSERT INTO intake_submissions (submission_id, form_id, partner,"
+	                       " custom, received_at) VALUES (?, ?, 'raw partner',"
+	                       " '{\"utm_source\":\"bench\"}', ?)");
+	start = raw_now();
+	while (raw_now() - start < seconds) {
+		raw_exec(db, "BEGIN IMMEDIATE");
+		for (i = 0; i < batch; i++, rows++) {
+			long long at = (long long)time(NULL);
+
+			snprintf(text, sizeof(text), "raw-%lld@example.org", rows);
+			snprintf(tel, sizeof(tel), "+1206%03lld%04lld", 200 + (rows / 10000) % 800, rows % 10000);
+			sqlite3_bind_text(person, 1, "Lead", -1, SQLITE_STATIC);
+			sqlite3_bind_int64(person, 2, at);
+			sqlite3_bind_int64(person, 3, at);
+			if (sqlite3_step(person) != SQLITE_ROW) {
+				fprintf(stderr, "rawinsert: %s\n", sqlite3_errmsg(db));
+				return 1;
+			}
+			id = sqlite3_column_int64(person, 0);
+			sqlite3_reset(person);
+			sqlite3_bind_text(email, 1, text, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(email, 2, id);
+			sqlite3_bind_int64(email, 3, at);
+			raw_step(db, email);
+			sqlite3_bind_text(phone, 1, tel, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(phone, 2, id);
+			sqlite3_bind_int64(phone, 3, at);
+			raw_step(db, phone);
+			sqlite3_bind_int64(fts, 1, id);
+			sqlite3_bind_text(fts, 2, "Bench Lead", -1, SQLITE_STATIC);
+			sqlite3_bind_text(fts, 3, text, -1, SQLITE_TRANSIENT);
+			raw_step(db, fts);
+			sqlite3_bind_int64(sub, 1, id);
+			sqlite3_bind_text(sub, 2, "{\"email\":\"x\",\"first_name\":\"Bench\"}", -1, SQLITE_STATIC);
+			sqlite3_bind_int64(sub, 3, at);
+			if (sqlite3_step(sub) != SQLITE_ROW) {
+				fprintf(stderr, "rawinsert: %s\n", sqlite3_errmsg(db));
+				return 1;
+			}
+			sub_id = sqlite3_column_int64(sub, 0);
+			sqlite3_reset(sub);
+			sqlite3_bind_int64(link, 1, sub_id);
+			sqlite3_bind_int64(link, 2, form_id);
+			sqlite3_bind_int64(link, 3, at);
+			raw_step(db, link);
+		}
+		raw_exec(db, "COMMIT");
+	}
+	printf("rows %lld\nseconds %.3f\n", rows, raw_now() - start);
+	sqlite3_finalize(person);
+	sqlite3_finalize(email);
+	sqlite3_finalize(phone);
+	sqlite3_finalize(fts);
+	sqlite3_finalize(sub);
+	sqlite3_finalize(link);
+	sqlite3_close(db);
+	return 0;
+}

@@ -1,0 +1,242 @@
+/*
+ * schema_intake.c — migration 3: the universal lead intake.
+ *
+ * intake_forms is the registry (a form's key is stored only as a hash; its
+ * optional shared secret sealed). intake_submissions ties a submission to
+ * its form and partner and keeps the payload's unmapped (custom) fields.
+ * intake_idempotency makes a retried post count once: one row per
+ * (form, Idempotency-Key), written in the same job as the lead.
+ * rejected_leads keeps what failed validation, sealed, for fix-and-replay.
+ *
+ * intake_counters holds the compliance counts. They are kept by triggers,
+ * so every path that adds or removes a person, an email, a phone or a
+ * submission — signup, intake, staff merge, demo data — changes the count
+ * in the same statement, hence the same transaction: the counters equal a
+ * recount at every commit, and no code path can forget them. Rows:
+ *   ('people', '')  ('emails', '')  ('phones', '')  ('leads', '')
+ *   ('leads_day', DAY)   accepted submissions per UTC day (DAY = at / 86400)
+ *   ('form_leads', FORM_ID)  ('partner_leads', OWNER)  ('form_rejected', FORM_ID)
+ * The migration seeds them from the rows already there.
+ */
+#include "store/schema_intake.h"
+
+const char schema_intake_sqlite[] =
+	"CREATE TABLE intake_forms ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" owner TEXT NOT NULL DEFAULT '',"       /* '' for the organization, else the partner */
+	" key_hash TEXT NOT NULL UNIQUE,"        /* hex BLAKE2b-256 of the form key */
+	" key_hint TEXT NOT NULL,"               /* the key's first characters, to tell keys apart */
+	" auth TEXT NOT NULL DEFAULT 'key',"     /* key, header, hmac */
+	" secret BLOB,"                          /* sealed shared secret for header/hmac */
+	" mapping TEXT NOT NULL DEFAULT '{}',"   /* JSON {payload name: person field} */
+	" tags TEXT NOT NULL DEFAULT '[]',"      /* JSON array of default tags */
+	" rate_per_minute INTEGER NOT NULL DEFAULT 6000,"
+	" active INTEGER NOT NULL DEFAULT 1,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+
+	"CREATE TABLE intake_submissions ("
+	" submission_id INTEGER PRIMARY KEY REFERENCES submissions(id) ON DELETE CASCADE,"
+	" form_id INTEGER NOT NULL REFERENCES intake_forms(id),"
+	" partner TEXT NOT NULL,"
+	" custom TEXT,"                          /* JSON of the unmapped fields, or NULL */
+	" tags TEXT,"                            /* JSON array, or NULL */
+	" received_at INTEGER NOT NULL);"
+	"CREATE INDEX intake_submissions_form ON intake_submissions(form_id, received_at);"
+
+	"CREATE TABLE intake_idempotency ("
+	" form_id INTEGER NOT NULL REFERENCES intake_forms(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL,"
+	" person_id INTEGER NOT NULL,"
+	" submission_id INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" PRIMARY KEY (form_id, key));"
+
+	"CREATE TABLE rejected_leads ("
+	" id INTEGER PRIMARY KEY,"
+	" form_id INTEGER NOT NULL REFERENCES intake_forms(id),"
+	" input BLOB NOT NULL,"                  /* sealed JSON of the mapped input */
+	" errors TEXT NOT NULL,"                 /* JSON {field: message} */
+	" status TEXT NOT NULL DEFAULT 'open',"  /* open, replayed */
+	" received_at INTEGER NOT NULL,"
+	" replayed_at INTEGER,"
+	" replayed_by INTEGER REFERENCES users(id),"
+	" person_id INTEGER);"
+	"CREATE INDEX rejected_leads_form ON rejected_leads(form_id, status, received_at);"
+
+	"CREATE TABLE intake_counters ("
+	" name TEXT NOT NULL,"
+	" bucket TEXT NOT NULL,"
+	" value INTEGER NOT NULL,"
+	" PRIMARY KEY (name, bucket));"
+	"INSERT INTO intake_counters (name, bucket, value) SELECT 'people', '', COUNT(*) FROM people;"
+	"INSERT INTO intake_counters (name, bucket, value) SELECT 'emails', '', COUNT(*) FROM person_emails;"
+	"INSERT INTO intake_counters (name, bucket, value) SELECT 'phones', '', COUNT(*) FROM person_phones;"
+	"INSERT INTO intake_counters (name, bucket, value)"
+	" SELECT 'leads', '', COUNT(*) FROM submissions WHERE status = 'accepted';"
+	"INSERT INTO intake_counters (name, bucket, value)"
+	" SELECT 'leads_day', CAST(received_at / 86400 AS TEXT), COUNT(*) FROM submissions"
+	" WHERE status = 'accepted' GROUP BY received_at / 86400;"
+
+	"CREATE TRIGGER intake_count_people_ins AFTER INSERT ON people BEGIN"
+	" UPDATE intake_counters SET value = value + 1 WHERE name = 'people' AND bucket = ''; END;"
+	"CREATE TRIGGER intake_count_people_del AFTER DELETE ON people BEGIN"
+	" UPDATE intake_counters SET value = value - 1 WHERE name = 'people' AND bucket = ''; END;"
+	"CREATE TRIGGER intake_count_emails_ins AFTER INSERT ON person_emails BEGIN"
+	" UPDATE intake_counters SET value = value + 1 WHERE name = 'emails' AND bucket = ''; END;"
+	"CREATE TRIGGER intake_count_emails_del AFTER DELETE ON person_emails BEGIN"
+	" UPDATE intake_counters SET value = value - 1 WHERE name = 'emails' AND bucket = ''; END;"
+	"CREATE TRIGGER intake_count_phones_ins AFTER INSERT ON person_phones BEGIN"
+	" UPDATE intake_counters SET value = value + 1 WHERE name = 'phones' AND bucket = ''; END;"
+	"CREATE TRIGGER intake_count_phones_del AFTER DELETE ON person_phones BEGIN"
+	" UPDATE intake_counters SET value = value - 1 WHERE name = 'phones' AND bucket = ''; END;"
+	"CREATE TRIGGER intake_count_leads_ins AFTER INSERT ON submissions"
+	" WHEN NEW.status = 'accepted' BEGIN"
+	" UPDATE intake_counters SET value = value + 1 WHERE name = 'leads' AND bucket = '';"
+	" INSERT INTO intake_counters (name, bucket, value)"
+	" VALUES ('leads_day', CAST(NEW.received_at / 86400 AS TEXT), 1)"
+	" ON CONFLICT (name, bucket) DO UPDATE SET value = value + 1; END;"
+	"CREATE TRIGGER intake_count_leads_del AFTER DELETE ON submissions"
+	" WHEN OLD.status = 'accepted' BEGIN"
+	" UPDATE intake_counters SET value = value - 1 WHERE name = 'leads' AND bucket = '';"
+	" UPDATE intake_counters SET value = value - 1"
+	" WHERE name = 'leads_day' AND bucket = CAST(OLD.received_at / 86400 AS TEXT); END;"
+	"CREATE TRIGGER intake_count_form_ins AFTER INSERT ON intake_submissions BEGIN"
+	" INSERT INTO intake_counters (name, bucket, value)"
+	" VALUES ('form_leads', CAST(NEW.form_id AS TEXT), 1)"
+	" ON CONFLICT (name, bucket) DO UPDATE SET value = value + 1;"
+	" INSERT INTO intake_counters (name, bucket, value) VALUES ('partner_leads', NEW.partner, 1)"
+	" ON CONFLICT (name, bucket) DO UPDATE SET value = value + 1; END;"
+	"CREATE TRIGGER intake_count_form_del AFTER DELETE ON intake_submissions BEGIN"
+	" UPDATE intake_counters SET value = value - 1"
+	" WHERE name = 'form_leads' AND bucket = CAST(OLD.form_id AS TEXT);"
+	" UPDATE intake_counters SET value = value - 1"
+	" WHERE name = 'partner_leads' AND bucket = OLD.partner; END;"
+	"CREATE TRIGGER intake_count_rejected_ins AFTER INSERT ON rejected_leads BEGIN"
+	" INSERT INTO intake_counters (name, bucket, value)"
+	" VALUES ('form_rejected', CAST(NEW.form_id AS TEXT), 1)"
+	" ON CONFLICT (name, bucket) DO UPDATE SET value = value + 1; END;";
+
+/* PostgreSQL: the same tables; the counters are kept by trigger functions.
+ * intake_count_rows(name) counts rows of a table under one name;
+ * intake_count_leads and intake_count_form keep the bucketed counts. */
+const char schema_intake_postgres[] =
+	"CREATE TABLE intake_forms ("
+	" id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" owner TEXT NOT NULL DEFAULT '',"
+	" key_hash TEXT NOT NULL UNIQUE,"
+	" key_hint TEXT NOT NULL,"
+	" auth TEXT NOT NULL DEFAULT 'key',"
+	" secret BYTEA,"
+	" mapping TEXT NOT NULL DEFAULT '{}',"
+	" tags TEXT NOT NULL DEFAULT '[]',"
+	" rate_per_minute BIGINT NOT NULL DEFAULT 6000,"
+	" active INTEGER NOT NULL DEFAULT 1,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL);"
+
+	"CREATE TABLE intake_submissions ("
+	" submission_id BIGINT PRIMARY KEY REFERENCES submissions(id) ON DELETE CASCADE,"
+	" form_id BIGINT NOT NULL REFERENCES intake_forms(id),"
+	" partner TEXT NOT NULL,"
+	" custom TEXT,"
+	" tags TEXT,"
+	" received_at BIGINT NOT NULL);"
+	"CREATE INDEX intake_submissions_form ON intake_submissions(form_id, received_at);"
+
+	"CREATE TABLE intake_idempotency ("
+	" form_id BIGINT NOT NULL REFERENCES intake_forms(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL,"
+	" person_id BIGINT NOT NULL,"
+	" submission_id BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" PRIMARY KEY (form_id, key));"
+
+	"CREATE TABLE rejected_leads ("
+	" id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" form_id BIGINT NOT NULL REFERENCES intake_forms(id),"
+	" input BYTEA NOT NULL,"
+	" errors TEXT NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'open',"
+	" received_at BIGINT NOT NULL,"
+	" replayed_at BIGINT,"
+	" replayed_by BIGINT REFERENCES users(id),"
+	" person_id BIGINT);"
+	"CREATE INDEX rejected_leads_form ON rejected_leads(form_id, status, received_at);"
+
+	"CREATE TABLE intake_counters ("
+	" name TEXT NOT NULL,"
+	" bucket TEXT NOT NULL,"
+	" value BIGINT NOT NULL,"
+	" PRIMARY KEY (name, bucket));"
+	"INSERT INTO intake_counters (name, bucket, value) SELECT 'people', '', COUNT(*) FROM people;"
+	"INSERT INTO intake_counters (name, bucket, value) SELECT 'emails', '', COUNT(*) FROM person_emails;"
+	"INSERT INTO intake_counters (name, bucket, value) SELECT 'phones', '', COUNT(*) FROM person_phones;"
+	"INSERT INTO intake_counters (name, bucket, value)"
+	" SELECT 'leads', '', COUNT(*) FROM submissions WHERE status = 'accepted';"
+	"INSERT INTO intake_counters (name, bucket, value)"
+	" SELECT 'leads_day', CAST(received_at / 86400 AS TEXT), COUNT(*) FROM submissions"
+	" WHERE status = 'accepted' GROUP BY received_at / 86400;"
+
+	"CREATE FUNCTION intake_count_rows() RETURNS trigger LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  UPDATE intake_counters SET value = value + CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END"
+	"  WHERE name = TG_ARGV[0] AND bucket = '';"
+	"  RETURN NULL;"
+	" END $f$;"
+	"CREATE TRIGGER intake_count_people AFTER INSERT OR DELETE ON people"
+	" FOR EACH ROW EXECUTE FUNCTION intake_count_rows('people');"
+	"CREATE TRIGGER intake_count_emails AFTER INSERT OR DELETE ON person_emails"
+	" FOR EACH ROW EXECUTE FUNCTION intake_count_rows('emails');"
+	"CREATE TRIGGER intake_count_phones AFTER INSERT OR DELETE ON person_phones"
+	" FOR EACH ROW EXECUTE FUNCTION intake_count_rows('phones');"
+
+	"CREATE FUNCTION intake_count_leads() RETURNS trigger LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  IF TG_OP = 'INSERT' THEN"
+	"   IF NEW.status = 'accepted' THEN"
+	"    UPDATE intake_counters SET value = value + 1 WHERE name = 'leads' AND bucket = '';"
+	"    INSERT INTO intake_counters (name, bucket, value)"
+	"    VALUES ('leads_day', CAST(NEW.received_at / 86400 AS TEXT), 1)"
+	"    ON CONFLICT (name, bucket) DO UPDATE SET value = intake_counters.value + 1;"
+	"   END IF;"
+	"  ELSIF OLD.status = 'accepted' THEN"
+	"   UPDATE intake_counters SET value = value - 1 WHERE name = 'leads' AND bucket = '';"
+	"   UPDATE intake_counters SET value = value - 1"
+	"   WHERE name = 'leads_day' AND bucket = CAST(OLD.received_at / 86400 AS TEXT);"
+	"  END IF;"
+	"  RETURN NULL;"
+	" END $f$;"
+	"CREATE TRIGGER intake_count_leads AFTER INSERT OR DELETE ON submissions"
+	" FOR EACH ROW EXECUTE FUNCTION intake_count_leads();"
+
+	"CREATE FUNCTION intake_count_form() RETURNS trigger LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  IF TG_OP = 'INSERT' THEN"
+	"   INSERT INTO intake_counters (name, bucket, value)"
+	"   VALUES ('form_leads', CAST(NEW.form_id AS TEXT), 1)"
+	"   ON CONFLICT (name, bucket) DO UPDATE SET value = intake_counters.value + 1;"
+	"   INSERT INTO intake_counters (name, bucket, value) VALUES ('partner_leads', NEW.partner, 1)"
+	"   ON CONFLICT (name, bucket) DO UPDATE SET value = intake_counters.value + 1;"
+	"  ELSE"
+	"   UPDATE intake_counters SET value = value - 1"
+	"   WHERE name = 'form_leads' AND bucket = CAST(OLD.form_id AS TEXT);"
+	"   UPDATE intake_counters SET value = value - 1"
+	"   WHERE name = 'partner_leads' AND bucket = OLD.partner;"
+	"  END IF;"
+	"  RETURN NULL;"
+	" END $f$;"
+	"CREATE TRIGGER intake_count_form AFTER INSERT OR DELETE ON intake_submissions"
+	" FOR EACH ROW EXECUTE FUNCTION intake_count_form();"
+
+	"CREATE FUNCTION intake_count_rejected() RETURNS trigger LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  INSERT INTO intake_counters (name, bucket, value)"
+	"  VALUES ('form_rejected', CAST(NEW.form_id AS TEXT), 1)"
+	"  ON CONFLICT (name, bucket) DO UPDATE SET value = intake_counters.value + 1;"
+	"  RETURN NULL;"
+	" END $f$;"
+	"CREATE TRIGGER intake_count_rejected AFTER INSERT ON rejected_leads"
+	" FOR EACH ROW EXECUTE FUNCTION intake_count_rejected();";
