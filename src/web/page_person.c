@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "domain/auth.h"
+#include "domain/nominations.h"
 #include "domain/people.h"
 #include "domain/person.h"
 #include "domain/pipeline.h"
@@ -227,7 +228,7 @@ fail:
 static int person_render(struct request *req, struct response *res, long long id, int status,
                          const char *note_text, const char *note_error)
 {
-	json_t *p = NULL, *ctx;
+	json_t *p = NULL, *ctx, *noms = NULL;
 	int rc;
 
 	rc = people_get(req->app->db, req->app->keys, web_user(req), id, &p);
@@ -240,6 +241,10 @@ static int person_render(struct request *req, struct response *res, long long id
 	ctx = person_context(req, id, p);
 	if (!ctx)
 		return render_error(req, res, 500, "Something went wrong on our side. Reload the page.");
+	if (nominations_for_person(req->app->db, id, &noms) == 0 && json_array_size(noms) > 0)
+		json_object_set_new(ctx, "nominations", noms);
+	else
+		json_decref(noms);
 	if (note_text)
 		json_object_set_new(ctx, "note_text", json_string(note_text));
 	if (note_error)

@@ -489,6 +489,19 @@ static void test_nomination_flow(void **state)
 	                                 " ON e.person_id = p.id WHERE e.email = ?1",
 	                                 "alex.nominee@example.org", v, sizeof(v)), 0);
 	assert_non_null(strstr(v, "person:"));
+	/* staff see who nominated them, and that they have not signed up yet */
+	{
+		struct client *sc = client_new(srv);
+		char path[64];
+
+		assert_int_equal(client_login(sc, H_STAFF_EMAIL, H_STAFF_PASS), 303);
+		snprintf(path, sizeof(path), "/staff/people/%lld", nominee);
+		assert_int_equal(client_get(sc, path), 200);
+		assert_non_null(strstr(client_body(sc), "Nominated by"));
+		assert_non_null(strstr(client_body(sc), "Jordan Lee"));
+		assert_non_null(strstr(client_body(sc), "not signed up yet"));
+		client_free(sc);
+	}
 
 	/* the invitation arrives with its link */
 	m = wait_mail(&sink, "alex.nominee@example.org", "Jordan Lee thinks you should run", 0);
