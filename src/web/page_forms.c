@@ -214,8 +214,10 @@ static int forms_render_show(struct request *req, struct response *res, int stat
 	int rc;
 
 	rc = intake_form_get(req->app->db, id, &form);
-	if (rc == 1)
+	if (rc == 1) {
+		json_decref(typed);
 		return render_error(req, res, 404, "There is no such form. Go back to the forms list.");
+	}
 	if (rc < 0 || intake_form_recent(req->app->db, id, FORMS_RECENT, &recent) < 0 ||
 	    intake_rejected_list(req->app->db, id, FORMS_RECENT, &rejected) < 0) {
 		json_decref(form);
