@@ -202,4 +202,6 @@ BUILD=$BUILD ONRAMP_BIN=$ONRAMP sh "$HERE/pg_intake.sh" || { echo "FAIL: bench/p
 BUILD=$BUILD ONRAMP_BIN=$ONRAMP sh "$HERE/races.sh" || { echo "FAIL: bench/races.sh" >&2; fail=1; }
 # 8. the lead intake beside the HTTP and raw SQLite limits (bench/intake.sh)
 BUILD=$BUILD ONRAMP_BIN=$ONRAMP sh "$HERE/intake.sh" || { echo "FAIL: bench/intake.sh" >&2; fail=1; }
+# 9. the staff people list at 1M people beside raw FTS5 (bench/people.sh)
+BUILD=$BUILD ONRAMP_BIN=$ONRAMP sh "$HERE/people.sh" || { echo "FAIL: bench/people.sh" >&2; fail=1; }
 exit $fail

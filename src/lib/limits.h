@@ -83,6 +83,10 @@
 /* Lists */
 #define LIMIT_PAGE_SIZE_DEFAULT      50
 #define LIMIT_PAGE_SIZE_MAX          200
+/* The staff people search (store_people.c): up to this many text matches
+ * are looked up and sorted; above it, the list walks the index of its sort
+ * order and keeps the matches, which stops after one page. */
+#define LIMIT_SEARCH_SORT_ROWS       2000
 
 /* Pipeline (calls, tasks, tags, views, bulk actions, reports) */
 #define LIMIT_STAGES_MAX             40            /* pipeline stages an admin may define */

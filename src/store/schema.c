@@ -259,5 +259,7 @@ const struct migration migrations[] = {
 	{ 6, "races: divisions, offices, elections, races, ZIP centroids", schema_v6_races_sqlite,
 	  schema_v6_races_postgres },
 	{ 7, "shared rate limits", schema_v7_ratelimit_sqlite, schema_v7_ratelimit_postgres },
+	{ 8, "people list at scale: state and name index", schema_v8_search_sqlite,
+	  schema_v8_search_postgres },
 };
 const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -133,6 +133,9 @@ extern const size_t migrations_count;
 /* Migration 7, shared rate limits (schema_ratelimit.c): rate_limits. */
 extern const char schema_v7_ratelimit_sqlite[];
 extern const char schema_v7_ratelimit_postgres[];
+/* Migration 8, the people list at scale (schema_search.c): people_state_name. */
+extern const char schema_v8_search_sqlite[];
+extern const char schema_v8_search_postgres[];
 /* Migration 2, security (schema_security.c): TOTP columns, login_pending. */
 extern const char schema_v2_security_sqlite[];
 extern const char schema_v2_security_postgres[];

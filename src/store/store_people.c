@@ -1088,16 +1088,36 @@ fail:
  * Drivers — the index a statement walks first:
  *   FTS     the full-text index (free text or phone digits);
  *   EMAIL   person_emails' primary key (at most one person);
- *   STATE   people_state (state, created_at);
+ *   STATE   people_state (state, created_at), with a date range;
+ *   STATE_ND a state without dates: people_state for the date orders,
+ *           people_state_name (state, last_name, first_name) for the name
+ *           and state orders (a state's people by name without a sort);
  *   SOURCE  people_source (source, created_at);
  *   DATE    people_created (a range of signup times);
- *   ALL     the index of the sort order (people_created, people_name, people_state).
+ *   ALL     the index of the sort order (people_created, people_name,
+ *           people_state_name).
  * Filters that are not the driver are checked per candidate row; office and
  * help are EXISTS probes into person_choices' primary key.
+ *
+ * Paging: every page query picks one page of ids in a subquery (pg) that
+ * reads only the sort keys, and the outer query reads that page's columns.
+ * SQLite computes a row's result columns before it sorts, so without this
+ * a search that must sort (text matches, a date range by name) would run
+ * the email, phone and offices subqueries for every match, not for 50.
+ *
+ * Text on SQLite: the FTS matches are counted first (the FTS index alone,
+ * about a millisecond at 1M people). Up to LIMIT_SEARCH_SORT_ROWS matches
+ * are looked up and sorted (FTS driver). More — a two-letter name prefix
+ * at 1M people matches tens of thousands — and the statement instead walks
+ * the index the filters and order would walk without text (STATE, SOURCE,
+ * DATE or ALL), keeping the ids in the match set ("+p.id IN (…)": the plus
+ * stops SQLite from turning the set into rowid lookups), which stops after
+ * one page because the matches are dense. Without other filters the FTS
+ * count is the total.
  */
 
 enum store_people_driver {
-	DRV_FTS, DRV_EMAIL, DRV_STATE, DRV_SOURCE, DRV_DATE, DRV_ALL, DRV_COUNT
+	DRV_FTS, DRV_EMAIL, DRV_STATE, DRV_STATE_ND, DRV_SOURCE, DRV_DATE, DRV_ALL, DRV_COUNT
 };
 
 #define SQ_COLS_AGG(AGG) \
@@ -1131,24 +1151,32 @@ enum store_people_driver {
 	"FROM person_emails e JOIN people p ON p.id = e.person_id WHERE e.email = ?4" \
 	SQ_OPT_STATE SQ_OPT_SOURCE SQ_DATES SQ_CHOICES
 #define SQ_FROM_STATE "FROM people p WHERE p.state = ?5" SQ_OPT_SOURCE SQ_DATES SQ_CHOICES
+#define SQ_FROM_STATE_ND "FROM people p WHERE p.state = ?5" SQ_OPT_SOURCE SQ_CHOICES
 #define SQ_FROM_SOURCE "FROM people p WHERE p.source = ?6" SQ_DATES SQ_CHOICES
 #define SQ_FROM_DATE "FROM people p WHERE 1 = 1" SQ_DATES SQ_CHOICES
 #define SQ_FROM_ALL "FROM people p WHERE 1 = 1" SQ_CHOICES
 
 #define SQ_PAGE " LIMIT ?1 OFFSET ?2"
-#define SQ_NEWEST " ORDER BY p.created_at DESC, p.id DESC" SQ_PAGE
-#define SQ_OLDEST " ORDER BY p.created_at, p.id" SQ_PAGE
-#define SQ_NAME " ORDER BY p.last_name, p.first_name, p.id" SQ_PAGE
-#define SQ_STATE " ORDER BY p.state, p.last_name, p.first_name, p.id" SQ_PAGE
+#define SQ_NEWEST " ORDER BY p.created_at DESC, p.id DESC"
+#define SQ_OLDEST " ORDER BY p.created_at, p.id"
+#define SQ_NAME " ORDER BY p.last_name, p.first_name, p.id"
+#define SQ_STATE " ORDER BY p.state, p.last_name, p.first_name, p.id"
+/* The match set of a text search, for the index walks (SQLite only). */
+#define SQ_IN_FTS " AND +p.id IN (SELECT rowid FROM people_fts WHERE people_fts MATCH ?3)"
 
+/* One page of ids (pg), then that page's columns in the same order. */
+#define SQ_PAGED(PRE, COLS, FROM, ORDER) \
+	PRE COLS "FROM (SELECT p.id AS id " FROM ORDER SQ_PAGE ") pg" \
+	" JOIN people p ON p.id = pg.id" ORDER
 #define SQ_ROW_C(PRE, COLS, FROM) \
-	{ PRE COLS FROM SQ_NEWEST, PRE COLS FROM SQ_OLDEST, \
-	  PRE COLS FROM SQ_NAME, PRE COLS FROM SQ_STATE }
+	{ SQ_PAGED(PRE, COLS, FROM, SQ_NEWEST), SQ_PAGED(PRE, COLS, FROM, SQ_OLDEST), \
+	  SQ_PAGED(PRE, COLS, FROM, SQ_NAME), SQ_PAGED(PRE, COLS, FROM, SQ_STATE) }
 #define SQ_ROW(PRE, FROM) SQ_ROW_C(PRE, SQ_COLS, FROM)
 #define SQ_TABLE_C(PRE, COLS, FTS) { \
 	[DRV_FTS] = SQ_ROW_C(PRE, COLS, FTS), \
 	[DRV_EMAIL] = SQ_ROW_C(PRE, COLS, SQ_FROM_EMAIL), \
 	[DRV_STATE] = SQ_ROW_C(PRE, COLS, SQ_FROM_STATE), \
+	[DRV_STATE_ND] = SQ_ROW_C(PRE, COLS, SQ_FROM_STATE_ND), \
 	[DRV_SOURCE] = SQ_ROW_C(PRE, COLS, SQ_FROM_SOURCE), \
 	[DRV_DATE] = SQ_ROW_C(PRE, COLS, SQ_FROM_DATE), \
 	[DRV_ALL] = SQ_ROW_C(PRE, COLS, SQ_FROM_ALL) }
@@ -1157,6 +1185,7 @@ enum store_people_driver {
 	[DRV_FTS] = PRE "SELECT count(*) " FTS, \
 	[DRV_EMAIL] = PRE "SELECT count(*) " SQ_FROM_EMAIL, \
 	[DRV_STATE] = PRE "SELECT count(*) " SQ_FROM_STATE, \
+	[DRV_STATE_ND] = PRE "SELECT count(*) " SQ_FROM_STATE_ND, \
 	[DRV_SOURCE] = PRE "SELECT count(*) " SQ_FROM_SOURCE, \
 	[DRV_DATE] = PRE "SELECT count(*) " SQ_FROM_DATE, \
 	[DRV_ALL] = PRE "SELECT count(*) " SQ_FROM_ALL }
@@ -1170,6 +1199,29 @@ static const char *const search_count_sql_pg[DRV_COUNT] = SQ_COUNTS_C("", SQ_FRO
 static const char *const search_plan_sql[DRV_COUNT][STORE_PEOPLE_SORT_COUNT] =
 	SQ_TABLE("EXPLAIN QUERY PLAN ");
 static const char *const search_count_plan_sql[DRV_COUNT] = SQ_COUNTS("EXPLAIN QUERY PLAN ");
+/* The index walks of a text search with many matches, by the driver the
+ * other filters give (SQLite only; see above). */
+#define SQ_WALK_TABLE(PRE) { \
+	[DRV_STATE] = SQ_ROW(PRE, SQ_FROM_STATE SQ_IN_FTS), \
+	[DRV_STATE_ND] = SQ_ROW(PRE, SQ_FROM_STATE_ND SQ_IN_FTS), \
+	[DRV_SOURCE] = SQ_ROW(PRE, SQ_FROM_SOURCE SQ_IN_FTS), \
+	[DRV_DATE] = SQ_ROW(PRE, SQ_FROM_DATE SQ_IN_FTS), \
+	[DRV_ALL] = SQ_ROW(PRE, SQ_FROM_ALL SQ_IN_FTS) }
+#define SQ_WALK_COUNTS(PRE) { \
+	[DRV_STATE] = PRE "SELECT count(*) " SQ_FROM_STATE SQ_IN_FTS, \
+	[DRV_STATE_ND] = PRE "SELECT count(*) " SQ_FROM_STATE_ND SQ_IN_FTS, \
+	[DRV_SOURCE] = PRE "SELECT count(*) " SQ_FROM_SOURCE SQ_IN_FTS, \
+	[DRV_DATE] = PRE "SELECT count(*) " SQ_FROM_DATE SQ_IN_FTS }
+static const char *const search_walk_sql[DRV_COUNT][STORE_PEOPLE_SORT_COUNT] = SQ_WALK_TABLE("");
+static const char *const search_walk_count_sql[DRV_COUNT] = SQ_WALK_COUNTS("");
+static const char *const search_walk_plan_sql[DRV_COUNT][STORE_PEOPLE_SORT_COUNT] =
+	SQ_WALK_TABLE("EXPLAIN QUERY PLAN ");
+static const char *const search_walk_count_plan_sql[DRV_COUNT] =
+	SQ_WALK_COUNTS("EXPLAIN QUERY PLAN ");
+/* The FTS matches alone: the deciding count, and the total of a search
+ * with no other filter. */
+static const char search_fts_count_sql[] =
+	"SELECT count(*) FROM people_fts WHERE people_fts MATCH ?";
 /* With only choice filters, count the choice rows (one per person and
  * code: the primary key) on person_choices_code instead of probing every
  * person. */
@@ -1197,6 +1249,8 @@ static enum store_people_driver store_people_driver(const struct store_people_fi
 		return DRV_FTS;
 	if (f->email)
 		return DRV_EMAIL;
+	if (f->state && f->from == LLONG_MIN && f->to == LLONG_MAX)
+		return DRV_STATE_ND;
 	if (f->state)
 		return DRV_STATE;
 	if (f->source)
@@ -1227,9 +1281,39 @@ static int store_people_is_space(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
 }
 
+/* A byte of a word as both engines cut words: an ASCII letter or digit, or
+ * any byte of a non-ASCII character. */
+static int store_people_is_word(unsigned char ch)
+{
+	return ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9');
+}
+
+/* 1 if the term [start, end) ends in a word of one character (a UTF-8
+ * character counts once). That word would be a one-letter prefix, which
+ * at 1M people matches a sixth of them and has no prefix index (FTS5 keeps
+ * them from 2 characters): it costs the list seconds and finds nothing
+ * useful, so such a term is left out of the search (the page says names
+ * match from 2 letters). A term of no word at all is not "short". */
+static int store_people_term_short(const char *start, const char *end)
+{
+	const unsigned char *b = (const unsigned char *)start, *p = (const unsigned char *)end;
+	int chars = 0;
+
+	while (p > b && !store_people_is_word(p[-1]))
+		p--;
+	while (p > b && store_people_is_word(p[-1])) {
+		p--;
+		if ((*p & 0xC0) != 0x80)
+			chars++;
+	}
+	return chars == 1;
+}
+
 /* Builds the FTS5 query: each whitespace-separated term of the text
- * becomes a quoted prefix term, the terms ANDed; phone digits become one
- * prefix term on the contact column only. */
+ * becomes a quoted prefix term, the terms ANDed (a term ending in a
+ * one-character word left out); phone digits become one prefix term on the
+ * contact column only. */
 static int store_people_fts_query(const struct store_people_filter *f, buf *q)
 {
 	const char *p, *start;
@@ -1248,10 +1332,11 @@ static int store_people_fts_query(const struct store_people_filter *f, buf *q)
 		start = p;
 		while (*p && !store_people_is_space(*p))
 			p++;
-		store_people_fts_term(q, start, p);
+		if (!store_people_term_short(start, p))
+			store_people_fts_term(q, start, p);
 	}
 	if (q->len == 0)
-		buf_adds(q, "\"\"");  /* only spaces: an empty phrase, which matches nothing */
+		buf_adds(q, "\"\"");  /* no term left: an empty phrase, which matches nothing */
 	return buf_failed(q) ? -1 : 0;
 }
 
@@ -1308,7 +1393,8 @@ static int store_people_pg_query(const struct store_people_filter *f, buf *q, in
 			start = p;
 			while (*p && !store_people_is_space(*p))
 				p++;
-			n += store_people_pg_term(q, start, p, NULL);
+			if (!store_people_term_short(start, p))
+				n += store_people_pg_term(q, start, p, NULL);
 		}
 	}
 	*empty = n == 0;
@@ -1333,6 +1419,86 @@ static const char *store_people_count_sql(const struct store_people_filter *f, i
 		return plan ? search_count_help_plan_sql : search_count_help_sql;
 	*bind = 0;
 	return plan ? search_count_all_plan_sql : search_count_all_sql;
+}
+
+/* The driver the filters other than text give (for the index walks). */
+static enum store_people_driver store_people_driver_rest(const struct store_people_filter *f)
+{
+	if (f->email)
+		return DRV_EMAIL;
+	if (f->state && f->from == LLONG_MIN && f->to == LLONG_MAX)
+		return DRV_STATE_ND;
+	if (f->state)
+		return DRV_STATE;
+	if (f->source)
+		return DRV_SOURCE;
+	if (f->from != LLONG_MIN || f->to != LLONG_MAX)
+		return DRV_DATE;
+	return DRV_ALL;
+}
+
+/* The statements one search runs: page (ten parameters), then count
+ * (with the ten parameters if count_bind), or no count statement when
+ * total is already known. */
+struct store_people_stmts {
+	const char *page;
+	const char *count;
+	int         count_bind;
+	long long   total;
+};
+
+/* Counts the FTS matches of match alone. */
+static int store_people_fts_count(struct db_conn *c, const char *match, long long *n)
+{
+	struct db_stmt *s = db_prepare(c, search_fts_count_sql);
+	int rc;
+
+	if (s == NULL)
+		return DB_ERROR;
+	if (db_bind_text(s, 1, match) != DB_OK) {
+		db_done(s);
+		return DB_ERROR;
+	}
+	rc = db_step(s);
+	if (rc == DB_ROW)
+		*n = db_col_int(s, 0);
+	db_done(s);
+	return rc == DB_ROW ? 0 : store_people_step_error(rc);
+}
+
+/* Picks the statements for f (plan: their EXPLAIN QUERY PLAN twins). A text
+ * search on SQLite counts its FTS matches first (match is its FTS5 query)
+ * to choose between sorting the matches and walking an index (see above). */
+static int store_people_choose(struct db_conn *c, const struct store_people_filter *f,
+                               const char *match, int plan, struct store_people_stmts *st)
+{
+	enum store_people_driver drv = store_people_driver(f), rest;
+	int pg = db_conn_dialect(c) == DB_DIALECT_POSTGRES, walk, rc;
+	long long m = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (drv != DRV_FTS || pg) {
+		st->page = pg ? search_sql_pg[drv][f->sort]
+		              : plan ? search_plan_sql[drv][f->sort] : search_sql[drv][f->sort];
+		st->count = store_people_count_sql(f, plan, pg, &st->count_bind);
+		return 0;
+	}
+	if ((rc = store_people_fts_count(c, match, &m)) < 0)
+		return rc;
+	rest = store_people_driver_rest(f);
+	walk = m > LIMIT_SEARCH_SORT_ROWS && rest != DRV_EMAIL;
+	if (walk)
+		st->page = plan ? search_walk_plan_sql[rest][f->sort] : search_walk_sql[rest][f->sort];
+	else
+		st->page = plan ? search_plan_sql[DRV_FTS][f->sort] : search_sql[DRV_FTS][f->sort];
+	st->count_bind = 1;
+	if (rest == DRV_ALL && f->office == NULL && f->help == NULL)
+		st->total = m;  /* no other filter: the FTS count is the answer */
+	else if (walk && rest != DRV_ALL)
+		st->count = plan ? search_walk_count_plan_sql[rest] : search_walk_count_sql[rest];
+	else
+		st->count = plan ? search_count_plan_sql[DRV_FTS] : search_count_sql[DRV_FTS];
+	return 0;
 }
 
 /* Binds the ten search parameters (see above). */
@@ -1409,10 +1575,11 @@ int store_people_search(struct db_conn *c, const struct store_people_filter *f, 
 {
 	enum store_people_driver drv = store_people_driver(f);
 	int pg = db_conn_dialect(c) == DB_DIALECT_POSTGRES, empty = 0;
+	struct store_people_stmts st;
 	struct db_stmt *s = NULL;
 	json_t *arr = NULL, *row;
 	buf match;
-	int rc = DB_ERROR, step, bind;
+	int rc = DB_ERROR, step;
 
 	*rows = NULL;
 	*total = 0;
@@ -1433,7 +1600,10 @@ int store_people_search(struct db_conn *c, const struct store_people_filter *f, 
 		return 0;
 	}
 
-	s = db_prepare(c, pg ? search_sql_pg[drv][f->sort] : search_sql[drv][f->sort]);
+	if ((rc = store_people_choose(c, f, buf_str(&match), 0, &st)) < 0)
+		goto fail;
+	rc = DB_ERROR;
+	s = db_prepare(c, st.page);
 	if (s == NULL || store_people_search_bind(s, f, drv == DRV_FTS ? buf_str(&match) : NULL) < 0)
 		goto fail;
 	while ((step = db_step(s)) == DB_ROW) {
@@ -1448,10 +1618,17 @@ int store_people_search(struct db_conn *c, const struct store_people_filter *f, 
 	db_done(s);
 	s = NULL;
 
-	s = db_prepare(c, store_people_count_sql(f, 0, pg, &bind));
+	if (st.count == NULL) {
+		*total = st.total;
+		buf_free(&match);
+		*rows = arr;
+		return 0;
+	}
+	s = db_prepare(c, st.count);
 	if (s == NULL)
 		goto fail;
-	if (bind && store_people_search_bind(s, f, drv == DRV_FTS ? buf_str(&match) : NULL) < 0)
+	if (st.count_bind &&
+	    store_people_search_bind(s, f, drv == DRV_FTS ? buf_str(&match) : NULL) < 0)
 		goto fail;
 	step = db_step(s);
 	if (step != DB_ROW) {
@@ -1514,10 +1691,11 @@ int store_people_search_plan(struct db_conn *c, const struct store_people_filter
                              json_t **plan)
 {
 	enum store_people_driver drv = store_people_driver(f);
+	struct store_people_stmts st;
 	struct db_stmt *s = NULL;
 	json_t *arr = NULL;
 	buf match;
-	int rc = DB_ERROR, bind;
+	int rc = DB_ERROR;
 
 	*plan = NULL;
 	buf_init(&match, STORE_FTS_QUERY_MAX);
@@ -1528,21 +1706,28 @@ int store_people_search_plan(struct db_conn *c, const struct store_people_filter
 	arr = json_array();
 	if (arr == NULL)
 		goto fail;
-	s = db_prepare(c, search_plan_sql[drv][f->sort]);
+	if ((rc = store_people_choose(c, f, buf_str(&match), 1, &st)) < 0)
+		goto fail;
+	rc = DB_ERROR;
+	s = db_prepare(c, st.page);
 	if (s == NULL || store_people_search_bind(s, f, drv == DRV_FTS ? buf_str(&match) : NULL) < 0)
 		goto fail;
 	if ((rc = store_people_plan_collect(s, arr)) < 0)
 		goto fail;
 	db_done(s);
+	s = NULL;
 	rc = DB_ERROR;
-	s = db_prepare(c, store_people_count_sql(f, 1, 0, &bind));
-	if (s == NULL)
-		goto fail;
-	if (bind && store_people_search_bind(s, f, drv == DRV_FTS ? buf_str(&match) : NULL) < 0)
-		goto fail;
-	if ((rc = store_people_plan_collect(s, arr)) < 0)
-		goto fail;
-	db_done(s);
+	if (st.count) {
+		s = db_prepare(c, st.count);
+		if (s == NULL)
+			goto fail;
+		if (st.count_bind &&
+		    store_people_search_bind(s, f, drv == DRV_FTS ? buf_str(&match) : NULL) < 0)
+			goto fail;
+		if ((rc = store_people_plan_collect(s, arr)) < 0)
+			goto fail;
+		db_done(s);
+	}
 	buf_free(&match);
 	*plan = arr;
 	return 0;

@@ -179,7 +179,9 @@ enum store_people_sort {
 /* What to look for; NULL fields do not filter. At most one of text,
  * phone_digits and email is set (text wins, then phone_digits). */
 struct store_people_filter {
-	const char *text;          /* free-text terms: each a prefix match on name, contact or ZIP */
+	const char *text;          /* free-text terms: each a prefix match on name, contact or ZIP;
+	                            * a term whose last word is one character is left out, and
+	                            * with no term left nothing matches */
 	const char *phone_digits;  /* 7+ digits: a prefix of a phone number's digits */
 	const char *email;         /* exact, normalized */
 	const char *state;

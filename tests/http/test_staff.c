@@ -456,8 +456,10 @@ static void test_search(void **state)
 	}
 	assert_true(search_finds(vol, "Bartholomew", other));
 	assert_false(search_finds(vol, "Bartholomew", id));
-	/* odd input is just text */
-	assert_false(search_finds(vol, "\"*) OR 1=1 --", id));
+	/* odd input is just text ("OR" is the prefix or*, which finds .org
+	 * emails; the phrase 11 11* finds no one; one-letter words would be
+	 * left out of the search, so none here) */
+	assert_false(search_finds(vol, "\"*) OR 11=11 --", id));
 	client_free(vol);
 }
 
