@@ -265,6 +265,13 @@ int db_step(struct db_stmt *s)
 	return IS_PG(s) ? db_pg_step(PG_S(s)) : db_sqlite_step(SQ_S(s));
 }
 
+int db_step_deferred(struct db_stmt *s)
+{
+	if (!s)
+		return DB_ERROR;
+	return IS_PG(s) ? db_pg_step_deferred(PG_S(s)) : db_sqlite_step(SQ_S(s));
+}
+
 long long db_col_int(struct db_stmt *s, int i)
 {
 	if (!s)
@@ -311,6 +318,13 @@ int db_exec(struct db_conn *c, const char *sql)
 	if (!c || !sql)
 		return DB_ERROR;
 	return IS_PG(c) ? db_pg_exec(PG_C(c), sql) : db_sqlite_exec(SQ_C(c), sql);
+}
+
+int db_exec_deferred(struct db_conn *c, const char *sql)
+{
+	if (!c || !sql)
+		return DB_ERROR;
+	return IS_PG(c) ? db_pg_exec_deferred(PG_C(c), sql) : db_sqlite_exec(SQ_C(c), sql);
 }
 
 long long db_changes(struct db_conn *c)

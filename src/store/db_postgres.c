@@ -57,6 +57,7 @@
 #define PG_OID_BOOL        16
 #define PG_OID_TEXT        25
 #define PG_OPEN_RETRY_MAX_MS 2000
+#define PG_PIPE_MAX        64   /* deferred commands sent before a sync */
 
 struct pg_param {
 	char       *owned;     /* malloc'd copy of a text or blob value, or NULL */
@@ -97,6 +98,13 @@ struct pg_conn {
 	size_t           cached;
 	int              cache_full_logged;
 	struct pg_stmt  *transients;
+	/* Pipeline mode: commands sent whose results are not read yet (see
+	 * "deferred commands" below): each one's text, and for a statement
+	 * prepared inside the pipeline the statement (unmarked as prepared
+	 * again if the server did not take it). */
+	int              pipe_n;
+	const char      *pipe_sql[PG_PIPE_MAX];
+	struct pg_stmt  *pipe_prep[PG_PIPE_MAX];
 	struct pg_stmt   slots[PG_STMT_SLOTS];
 };
 
@@ -320,6 +328,7 @@ static int conn_check(struct pg_conn *c)
 	if (PQstatus(c->pq) == CONNECTION_OK)
 		return 0;
 	log_warn("store: the PostgreSQL connection broke; reconnecting");
+	c->pipe_n = 0;
 	PQreset(c->pq);
 	if (PQstatus(c->pq) != CONNECTION_OK) {
 		c->last_error = DB_ERROR;
@@ -409,6 +418,164 @@ fail:
 	return -1;
 }
 
+/* ---- deferred commands (pipeline mode) --------------------------------
+ *
+ * A write job's statements are each a round trip to the server, and the
+ * one writer connection waits through every one of them. Commands whose
+ * results the job does not need before its next statement (the job's
+ * SAVEPOINT, inserts whose outcome is only "done or error":
+ * db_step_deferred) are instead sent in libpq's pipeline mode and not
+ * waited for; the next command that needs an answer (a query, RELEASE,
+ * ROLLBACK TO, COMMIT) is sent behind them with one sync, and all their
+ * results are read in order. So a job's fire-and-forget statements ride
+ * along with its next real round trip.
+ *
+ * Errors stay the job's: the server aborts everything after a failed
+ * command up to the sync, and the failed command's class (logged here, as
+ * for any statement) is what the waiting call returns. The writer always
+ * ends a job with RELEASE or ROLLBACK TO, which flushes, so a deferred
+ * failure is never reported to another job. A ROLLBACK that was aborted
+ * that way is run again once the pipeline is drained: it is how the
+ * caller recovers from the failure.
+ *
+ * Invariant: pipe_n > 0 exactly while the connection is in pipeline mode. */
+
+/* Sends a sync, reads the result of every command sent since pipeline
+ * mode began, and leaves pipeline mode. If last is not NULL, the result of
+ * the last command goes to *last (the caller clears it) when every command
+ * succeeded. Returns DB_OK, or the class of the first failed command
+ * (logged); *failed_at (if not NULL) is its index, or -1. */
+static int pipe_finish(struct pg_conn *c, PGresult **last, int *failed_at)
+{
+	PGresult *r;
+	ExecStatusType st;
+	int i, n = c->pipe_n, rc = DB_OK;
+
+	if (last)
+		*last = NULL;
+	if (failed_at)
+		*failed_at = -1;
+	if (n == 0)
+		return DB_OK;
+	c->pipe_n = 0;
+	if (PQpipelineSync(c->pq) != 1) {
+		rc = pg_fail(c, NULL, "pipeline sync", c->pipe_sql[0]);
+		if (failed_at)
+			*failed_at = 0;
+		return rc;  /* the connection is gone: conn_check resets it */
+	}
+	for (i = 0; i < n; i++) {
+		int ok = 0;
+
+		while ((r = PQgetResult(c->pq)) != NULL) {
+			st = PQresultStatus(r);
+			ok |= st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+			if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE ||
+			    st == PGRES_NONFATAL_ERROR) {
+				if (rc == DB_OK) {
+					rc = pg_fail(c, r, "step", c->pipe_sql[i]);
+					if (failed_at)
+						*failed_at = i;
+				}
+			} else if (st != PGRES_PIPELINE_ABORTED && rc == DB_OK && last &&
+			           i == n - 1 && *last == NULL) {
+				*last = r;
+				continue;
+			}
+			PQclear(r);
+		}
+		if (c->pipe_prep[i] && !ok)
+			c->pipe_prep[i]->prepared = 0;
+		if (PQstatus(c->pq) != CONNECTION_OK)
+			break;
+	}
+	for (; i < n; i++)  /* never answered: the connection broke */
+		if (c->pipe_prep[i])
+			c->pipe_prep[i]->prepared = 0;
+	/* the sync's own result, then nothing */
+	while ((r = PQgetResult(c->pq)) != NULL) {
+		st = PQresultStatus(r);
+		PQclear(r);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+	}
+	if (PQstatus(c->pq) == CONNECTION_OK && !PQexitPipelineMode(c->pq)) {
+		while ((r = PQgetResult(c->pq)) != NULL)
+			PQclear(r);
+		if (!PQexitPipelineMode(c->pq) && rc == DB_OK)
+			rc = pg_fail(c, NULL, "leaving pipeline mode", c->pipe_sql[n - 1]);
+	}
+	if (rc == DB_OK && PQstatus(c->pq) != CONNECTION_OK)
+		rc = pg_fail(c, NULL, "pipeline", c->pipe_sql[n - 1]);
+	if (rc != DB_OK && last && *last) {
+		PQclear(*last);
+		*last = NULL;
+	}
+	return rc;
+}
+
+/* Makes room for one more command in the pipeline, entering pipeline mode
+ * if need be. Returns DB_OK or < 0 (logged). */
+static int pipe_room(struct pg_conn *c, const char *sql)
+{
+	int rc;
+
+	if (c->pipe_n == PG_PIPE_MAX && (rc = pipe_finish(c, NULL, NULL)) != DB_OK)
+		return rc;
+	if (c->pipe_n == 0 && PQpipelineStatus(c->pq) == PQ_PIPELINE_OFF &&
+	    !PQenterPipelineMode(c->pq))
+		return pg_fail(c, NULL, "entering pipeline mode", sql);
+	return DB_OK;
+}
+
+/* A command could not be sent (the connection broke): logged; if nothing
+ * else is in the pipeline, pipeline mode is left so the invariant holds
+ * (PQreset leaves it too). Returns the class. */
+static int pipe_send_failed(struct pg_conn *c, const char *sql)
+{
+	int rc = pg_fail(c, NULL, "send", sql);
+
+	if (c->pipe_n == 0)
+		(void)PQexitPipelineMode(c->pq);
+	return rc;
+}
+
+/* Sends s with its bound parameters into the pipeline (libpq copies them).
+ * Returns DB_OK or < 0 (logged). */
+static int pipe_send_stmt(struct pg_stmt *s)
+{
+	const char *values[PG_PARAMS_MAX];
+	int lengths[PG_PARAMS_MAX], formats[PG_PARAMS_MAX];
+	int i, rc;
+
+	if ((rc = pipe_room(s->c, s->sql)) != DB_OK)
+		return rc;
+	for (i = 0; i < s->nparams; i++) {
+		values[i] = s->params[i].value;
+		lengths[i] = s->params[i].length;
+		formats[i] = s->params[i].format;
+	}
+	if (!PQsendQueryPrepared(s->c->pq, s->name, s->nparams, values, lengths, formats, 0))
+		return pipe_send_failed(s->c, s->sql);
+	s->c->pipe_prep[s->c->pipe_n] = NULL;
+	s->c->pipe_sql[s->c->pipe_n++] = s->sql;
+	return DB_OK;
+}
+
+/* Sends one parameterless statement into the pipeline. */
+static int pipe_send_sql(struct pg_conn *c, const char *sql)
+{
+	int rc;
+
+	if ((rc = pipe_room(c, sql)) != DB_OK)
+		return rc;
+	if (!PQsendQueryParams(c->pq, sql, 0, NULL, NULL, NULL, NULL, 0))
+		return pipe_send_failed(c, sql);
+	c->pipe_prep[c->pipe_n] = NULL;
+	c->pipe_sql[c->pipe_n++] = sql;
+	return DB_OK;
+}
+
 /* ---- statements -------------------------------------------------------- */
 
 static size_t stmt_hash(const char *sql)
@@ -451,10 +618,23 @@ static int stmt_server_prepare(struct pg_stmt *s)
 	 * text is as good as any (nothing reads it). */
 	for (i = 0; i < n; i++)
 		types[i] = used[i] ? 0 : PG_OID_TEXT;
-	res = PQprepare(s->c->pq, s->name, text, n, types);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		rc = pg_fail(s->c, res, "prepare", s->sql);
-	PQclear(res);
+	if (s->c->pipe_n > 0) {
+		/* Inside a pipeline the Parse goes along too; its outcome (and
+		 * the class of a failure) comes with the next flush. */
+		if ((rc = pipe_room(s->c, s->sql)) == DB_OK) {
+			if (!PQsendPrepare(s->c->pq, s->name, text, n, types)) {
+				rc = pipe_send_failed(s->c, s->sql);
+			} else {
+				s->c->pipe_prep[s->c->pipe_n] = s;
+				s->c->pipe_sql[s->c->pipe_n++] = s->sql;
+			}
+		}
+	} else {
+		res = PQprepare(s->c->pq, s->name, text, n, types);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			rc = pg_fail(s->c, res, "prepare", s->sql);
+		PQclear(res);
+	}
 	free(text);
 	if (rc != DB_OK)
 		return rc;
@@ -607,12 +787,25 @@ static int stmt_execute(struct pg_stmt *s)
 	ExecStatusType st;
 	int i, nf;
 
-	for (i = 0; i < s->nparams; i++) {
-		values[i] = s->params[i].value;
-		lengths[i] = s->params[i].length;
-		formats[i] = s->params[i].format;
+	if (s->c->pipe_n > 0) {
+		/* behind the deferred commands, in the same round trip */
+		int rc = pipe_send_stmt(s);
+
+		if (rc == DB_OK)
+			rc = pipe_finish(s->c, &s->res, NULL);
+		if (rc != DB_OK) {
+			if (PQstatus(s->c->pq) != CONNECTION_OK)
+				s->prepared = 0;
+			return rc;
+		}
+	} else {
+		for (i = 0; i < s->nparams; i++) {
+			values[i] = s->params[i].value;
+			lengths[i] = s->params[i].length;
+			formats[i] = s->params[i].format;
+		}
+		s->res = PQexecPrepared(s->c->pq, s->name, s->nparams, values, lengths, formats, 0);
 	}
-	s->res = PQexecPrepared(s->c->pq, s->name, s->nparams, values, lengths, formats, 0);
 	st = PQresultStatus(s->res);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		int rc = pg_fail(s->c, s->res, "step", s->sql);
@@ -666,6 +859,25 @@ int db_pg_step(struct pg_stmt *s)
 		return DB_ROW;
 	}
 	s->row = s->nrows;
+	return DB_DONE;
+}
+
+int db_pg_step_deferred(struct pg_stmt *s)
+{
+	int rc;
+
+	if (!s)
+		return DB_ERROR;
+	if (s->res)
+		stmt_clear_result(s);
+	if (!s->prepared && (conn_check(s->c) != 0 || stmt_server_prepare(s) != DB_OK))
+		return s->c->last_error < 0 ? s->c->last_error : DB_ERROR;
+	if ((rc = pipe_send_stmt(s)) != DB_OK) {
+		if (PQstatus(s->c->pq) != CONNECTION_OK)
+			s->prepared = 0;
+		return rc;
+	}
+	s->row = s->nrows = 0;
 	return DB_DONE;
 }
 
@@ -747,6 +959,8 @@ void db_pg_done(struct pg_stmt *s)
 			}
 		}
 	}
+	if (s->c->pipe_n > 0)
+		(void)pipe_finish(s->c, NULL, NULL);  /* a failure is logged, and the job's */
 	if (s->prepared && snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name) < (int)sizeof(sql)) {
 		res = PQexec(s->c->pq, sql);
 		PQclear(res);
@@ -763,6 +977,29 @@ int db_pg_exec(struct pg_conn *c, const char *sql)
 
 	if (!c || !sql)
 		return DB_ERROR;
+	if (c->pipe_n > 0) {
+		int at;
+
+		/* one statement rides behind the deferred ones; several (a
+		 * migration's text) need the simple protocol: flush first */
+		if (strchr(sql, ';') == NULL && (rc = pipe_send_sql(c, sql)) == DB_OK) {
+			int mine = c->pipe_n - 1;
+
+			rc = pipe_finish(c, &res, &at);
+			if (rc == DB_OK) {
+				PQclear(res);
+				return DB_OK;
+			}
+			/* a ROLLBACK aborted behind a failed deferred command is
+			 * how the caller recovers from that failure: run it */
+			if (at == mine || strncmp(sql, "ROLLBACK", 8) != 0)
+				return rc;
+		} else if ((rc = pipe_finish(c, NULL, NULL)) != DB_OK &&
+		           strncmp(sql, "ROLLBACK", 8) != 0) {
+			return rc;
+		}
+		rc = DB_OK;
+	}
 	if (!db_pg_conn_in_txn(c) && conn_check(c) != 0)
 		return DB_ERROR;
 	res = PQexec(c->pq, sql);
@@ -771,6 +1008,17 @@ int db_pg_exec(struct pg_conn *c, const char *sql)
 		rc = pg_fail(c, res, "exec", sql);
 	PQclear(res);
 	return rc;
+}
+
+int db_pg_exec_deferred(struct pg_conn *c, const char *sql)
+{
+	if (!c || !sql)
+		return DB_ERROR;
+	if (strchr(sql, ';') != NULL)
+		return db_pg_exec(c, sql);
+	if (c->pipe_n == 0 && !db_pg_conn_in_txn(c) && conn_check(c) != 0)
+		return DB_ERROR;
+	return pipe_send_sql(c, sql);
 }
 
 long long db_pg_changes(struct pg_conn *c)
@@ -935,6 +1183,7 @@ void db_pg_read_end(struct pg_db *db, struct pg_conn *c)
 {
 	if (!db || !c)
 		return;
+	(void)pipe_finish(c, NULL, NULL);  /* a failure is logged */
 	db_pg_conn_reset_statements(c);
 	if (db_pg_conn_in_txn(c)) {
 		log_warn("store: read connection returned inside a transaction; rolling back");

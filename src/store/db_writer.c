@@ -11,7 +11,12 @@
  *     …
  *   COMMIT                                           (one fsync for all)
  *
- * then wakes the group's callers. While one group commits, the next one
+ * then wakes the group's callers. On PostgreSQL the SAVEPOINT is not
+ * waited for (db_exec_deferred): it is sent with the job's first statement
+ * that needs an answer, and the job's deferred statements
+ * (db_step_deferred) with its RELEASE — RELEASE and ROLLBACK TO always
+ * wait, so a job's failure is known before the next job starts.
+ * While one group commits, the next one
  * queues up, so under load many requests share each fsync; with one request
  * at a time a group is that one job and nothing waits for a timer.
  *
@@ -125,7 +130,9 @@ static int writer_run_job(struct db_writer *w, const struct writer_savepoint *sp
 	struct db_conn *c = w->c;
 	int rc, r;
 
-	rc = db_exec(c, sp->begin);
+	/* Deferred: on PostgreSQL the SAVEPOINT travels with the job's first
+	 * statement that waits for an answer, or with its RELEASE. */
+	rc = db_exec_deferred(c, sp->begin);
 	if (rc < 0)
 		return rc;
 	rc = fn(c, arg);

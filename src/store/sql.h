@@ -67,6 +67,14 @@ int  db_bind_text(struct db_stmt *s, int i, const char *v);        /* NULL binds
 int  db_bind_blob(struct db_stmt *s, int i, const void *p, size_t n); /* NULL binds NULL */
 int  db_bind_null(struct db_stmt *s, int i);
 int  db_step(struct db_stmt *s);                 /* DB_ROW, DB_DONE, or < 0 */
+/* For a statement that returns no rows, inside a write job, when the job
+ * needs nothing from it but "done or failed" (not its db_changes()): the
+ * engine may send it without waiting for its answer (PostgreSQL: libpq's
+ * pipeline mode; SQLite runs it at once). Returns DB_DONE or < 0; a
+ * failure may instead be returned by the job's next db_step() or by the
+ * writer's end of the job, never by another job's call. Finish with
+ * db_done() as usual; the bound values are already copied. */
+int  db_step_deferred(struct db_stmt *s);
 long long   db_col_int(struct db_stmt *s, int i);
 const char *db_col_text(struct db_stmt *s, int i); /* NULL for SQL NULL; valid until next step/done */
 const void *db_col_blob(struct db_stmt *s, int i, size_t *len);
@@ -90,6 +98,9 @@ long long db_now(void);
  * db_writer.c, db_migrate.c, later db_postgres.c), never by area files.
  */
 
+/* db_exec for one statement whose failure the caller may learn from the
+ * next call on c that waits for an answer (the writer's SAVEPOINT). */
+int db_exec_deferred(struct db_conn *c, const char *sql);
 /* 1 if c is inside an open transaction, 0 if it is in autocommit mode (for
  * instance because the engine rolled a transaction back by itself after
  * SQLITE_FULL or an I/O error). */

@@ -62,6 +62,16 @@ static int store_people_run(struct db_stmt *s)
 	return rc == DB_DONE ? 0 : store_people_step_error(rc);
 }
 
+/* The same for a write whose job needs only "done or failed" (no rows, no
+ * db_changes): on PostgreSQL it rides with the job's next round trip. */
+static int store_people_run_deferred(struct db_stmt *s)
+{
+	int rc = db_step_deferred(s);
+
+	db_done(s);
+	return rc == DB_DONE ? 0 : store_people_step_error(rc);
+}
+
 int store_people_write(struct db *db, store_people_job_fn fn, void *arg)
 {
 	return db_write(db, fn, arg);
@@ -341,7 +351,7 @@ int store_people_choice_add(struct db_conn *c, long long id, const char *field, 
 		db_done(s);
 		return DB_ERROR;
 	}
-	return store_people_run(s);
+	return store_people_run_deferred(s);
 }
 
 /* Collects column 0 of every row of s (bound to id at 1) into a new array. */
@@ -530,7 +540,7 @@ static int store_people_search_put(struct db_conn *c, long long id, buf *name, b
 		db_done(s);
 		goto done;
 	}
-	rc = store_people_run(s);
+	rc = store_people_run_deferred(s);
 done:
 	buf_free(&wn);
 	buf_free(&wc);

@@ -110,6 +110,29 @@ static int sp_exec(struct db_conn *c, const char *sql, const char *fmt, ...)
 	return n > 1000000 ? 1000000 : (int)n;
 }
 
+/* Runs a write without rows whose job needs only "done or failed" (not
+ * the rows it changed): on PostgreSQL it rides with the job's next round
+ * trip (db_step_deferred). Returns 0 or < 0. */
+static int sp_exec_deferred(struct db_conn *c, const char *sql, const char *fmt, ...)
+{
+	struct db_stmt *s = db_prepare(c, sql);
+	va_list ap;
+	int rc;
+
+	if (s == NULL)
+		return DB_ERROR;
+	va_start(ap, fmt);
+	rc = sp_bindv(s, fmt, ap);
+	va_end(ap);
+	if (rc < 0) {
+		db_done(s);
+		return rc;
+	}
+	rc = db_step_deferred(s);
+	db_done(s);
+	return rc == DB_DONE ? 0 : sp_error(rc);
+}
+
 /* Runs a statement returning one integer (a RETURNING id, a count).
  * Returns 1 and *out, 0 if there was no row, or < 0. */
 static int sp_int(struct db_stmt *s, long long *out)
@@ -334,7 +357,7 @@ int store_pipeline_autoassign(struct db_conn *c, long long person_id, const char
 int store_pipeline_enter(struct db_conn *c, const struct store_pipeline_entry *e,
                          long long *assignee)
 {
-	long long stage = 0, position = 0, id;
+	long long stage = 0, position = 0;
 	struct db_stmt *s;
 	int rc;
 
@@ -358,11 +381,11 @@ int store_pipeline_enter(struct db_conn *c, const struct store_pipeline_entry *e
 	             "iiiiti", e->person_id, stage, e->at, position, e->signup_month, e->at);
 	if (rc <= 0)
 		return rc;
-	rc = sp_int(sp_prepare(c, "INSERT INTO stage_events (person_id, from_stage_id, to_stage_id, at,"
-	                          " reason) VALUES (?, NULL, ?, ?, 'signup') RETURNING id",
-	                       "iii", e->person_id, stage, e->at), &id);
-	if (rc != 1)
-		return sp_error(rc);
+	rc = sp_exec_deferred(c, "INSERT INTO stage_events (person_id, from_stage_id, to_stage_id,"
+	                         " at, reason) VALUES (?, NULL, ?, ?, 'signup')",
+	                      "iii", e->person_id, stage, e->at);
+	if (rc < 0)
+		return rc;
 	rc = sp_pick_volunteer(c, e->state, e->call_role, e->default_capacity, assignee);
 	if (rc < 0)
 		return rc;
