@@ -64,13 +64,21 @@ int mail_queue_welcome(struct db_conn *c, long long person_id, const char *email
 int mail_queue_signup(struct db_conn *c, long long person_id, const char *email, int is_new,
                       long long at)
 {
+	/* the confirmation, then for a new person the welcome series: one
+	 * call, so PostgreSQL queues them in one statement */
+	const char *codes[4] = { "signup_confirmation" };
+	long long when[4] = { at };
 	json_t *vars = mail_to(email);
-	int rc = store_mail_enqueue(c, "signup_confirmation", person_id, 0, vars, at);
+	size_t i, n = 1;
+	int rc;
 
+	for (i = 0; is_new && i < 3; i++, n++) {
+		codes[n] = mail_welcome_codes[i];
+		when[n] = at + mail_welcome_days[i] * MAIL_DAY_SECONDS;
+	}
+	rc = store_mail_enqueue_each(c, codes, when, n, person_id, vars);
 	json_decref(vars);
-	if (rc < 0 || !is_new)
-		return rc;
-	return mail_queue_welcome(c, person_id, email, at);
+	return rc;
 }
 
 /* ---- unsubscribe links ---- */

@@ -21,6 +21,9 @@
  * results come back as text, bytea decoded on demand. A statement's whole
  * result is fetched at its first db_step() (every query of the product is
  * bounded by a LIMIT or by one person), then db_step() walks its rows.
+ * A statement run with db_step_deferred() (and the writer's SAVEPOINT) is
+ * sent in libpq's pipeline mode and not waited for: it rides with the next
+ * command that waits (see "deferred commands" below).
  *
  * Errors are logged once, here, with the SQLSTATE and the primary message
  * only — never the DETAIL, which repeats values (personal data). SQLSTATE

@@ -326,6 +326,109 @@ static int store_mail_enqueue_person_pg(struct db_conn *c, const char *template_
 	return rc;
 }
 
+/* The same for several templates at once: ?1 the codes and ?2 their
+ * send_after as arrays, in order; the rows that come back are the codes
+ * without a template, to log. */
+static const char store_mail_enqueue_each_pg_sql[] =
+	"WITH m AS (SELECT code, send_after, ord FROM unnest(?1::text[], ?2::bigint[])"
+	" WITH ORDINALITY AS m(code, send_after, ord)),"
+	" t AS (SELECT m.code, m.send_after, m.ord, mt.kind FROM m"
+	" LEFT JOIN mail_templates mt ON mt.code = m.code),"
+	" r AS (SELECT COALESCE((SELECT email FROM person_emails WHERE person_id = p.id"
+	" AND email = ?3), (SELECT email FROM person_emails WHERE person_id = p.id"
+	" ORDER BY created_at, email LIMIT 1)) AS addr, p.consent_email AS consent"
+	" FROM people p WHERE p.id = ?4),"
+	" ins AS (INSERT INTO mail_outbox (template_code, kind, person_id, user_id, to_addr,"
+	" vars, status, send_after, attempts, created_at)"
+	" SELECT t.code, t.kind, ?4, NULL, r.addr, ?5, 'queued', t.send_after, 0, ?6 FROM t, r"
+	" WHERE t.kind IS NOT NULL AND r.addr IS NOT NULL AND (t.kind <> 'marketing'"
+	" OR (r.consent <> 0 AND NOT EXISTS (SELECT 1 FROM person_emails e"
+	" JOIN mail_unsubscribes u ON u.email = e.email WHERE e.person_id = ?4)"
+	" AND NOT EXISTS (SELECT 1 FROM mail_unsubscribes WHERE email = r.addr)))"
+	" ORDER BY t.ord RETURNING 1)"
+	" SELECT code FROM t WHERE kind IS NULL ORDER BY ord";
+
+/* Appends "{a,b,…}" (codes) or "{1,2,…}" (numbers) to out (size outlen).
+ * Returns 0, or -1 if it does not fit or a code has other characters. */
+static int store_mail_array(char *out, size_t outlen, const char *const *codes,
+                            const long long *nums, size_t n)
+{
+	size_t i, o = 0;
+	const char *p;
+	int k;
+
+	if (outlen < 3)
+		return -1;
+	out[o++] = '{';
+	for (i = 0; i < n; i++) {
+		if (i > 0 && o < outlen)
+			out[o++] = ',';
+		if (codes) {
+			for (p = codes[i]; *p; p++)
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+					return -1;
+			k = snprintf(out + o, outlen - o, "%s", codes[i]);
+		} else {
+			k = snprintf(out + o, outlen - o, "%lld", nums[i]);
+		}
+		if (k < 0 || (size_t)k >= outlen - o)
+			return -1;
+		o += (size_t)k;
+	}
+	if (o + 2 > outlen)
+		return -1;
+	out[o++] = '}';
+	out[o] = '\0';
+	return 0;
+}
+
+int store_mail_enqueue_each(struct db_conn *c, const char *const *codes,
+                            const long long *send_after, size_t n, long long person_id,
+                            json_t *vars)
+{
+	char names[STORE_MAIL_SERIES_MAX * 40], times[STORE_MAIL_SERIES_MAX * 24];
+	long long when[STORE_MAIL_SERIES_MAX], now = db_now();
+	char *vtext = NULL;
+	struct db_stmt *s;
+	size_t i;
+	int rc = 0;
+
+	if (person_id <= 0 || n > STORE_MAIL_SERIES_MAX)
+		return DB_ERROR;
+	if (db_conn_dialect(c) != DB_DIALECT_POSTGRES) {
+		for (i = 0; i < n && rc >= 0; i++)
+			rc = store_mail_enqueue(c, codes[i], person_id, 0, vars, send_after[i]);
+		return rc;
+	}
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		when[i] = send_after[i] > 0 ? send_after[i] : now;
+	if (store_mail_array(names, sizeof(names), codes, NULL, n) < 0 ||
+	    store_mail_array(times, sizeof(times), NULL, when, n) < 0) {
+		log_error("mail: a template code is too long or not [a-z0-9_]");
+		return DB_ERROR;
+	}
+	if (vars && (vtext = json_dumps(vars, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		return DB_ERROR;
+	s = db_prepare(c, store_mail_enqueue_each_pg_sql);
+	if (s == NULL) {
+		free(vtext);
+		return DB_ERROR;
+	}
+	db_bind_text(s, 1, names);
+	db_bind_text(s, 2, times);
+	db_bind_text(s, 3, json_string_value(json_object_get(vars, "to_addr")));
+	db_bind_int(s, 4, person_id);
+	db_bind_text(s, 5, vtext);
+	db_bind_int(s, 6, now);
+	while ((rc = db_step(s)) == DB_ROW)
+		log_error("mail: no template '%s'; nothing queued", db_col_text(s, 0));
+	db_done(s);
+	free(vtext);
+	return rc == DB_DONE ? 0 : (rc < 0 ? rc : DB_ERROR);
+}
+
 int store_mail_enqueue(struct db_conn *c, const char *template_code, long long person_id,
                        long long user_id, json_t *vars, long long send_after)
 {

@@ -38,6 +38,15 @@ struct db_conn;
  * when that is one of their emails. */
 int store_mail_enqueue(struct db_conn *c, const char *template_code, long long person_id,
                        long long user_id, json_t *vars, long long send_after);
+/* store_mail_enqueue for person_id (> 0) with each of codes[0..n) in turn,
+ * codes[i] not before send_after[i]; n at most STORE_MAIL_SERIES_MAX, each
+ * code made of [a-z0-9_] only. On PostgreSQL one statement for all (a
+ * signup's confirmation and welcome series: one round trip, not four).
+ * Returns 0 or a negative enum db_rc. */
+#define STORE_MAIL_SERIES_MAX 8
+int store_mail_enqueue_each(struct db_conn *c, const char *const *codes,
+                            const long long *send_after, size_t n, long long person_id,
+                            json_t *vars);
 
 /* ---- units of work ---- */
 
