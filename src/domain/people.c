@@ -400,7 +400,7 @@ static int people_signup_merge(struct db_conn *c, struct people_signup_job *job,
 		goto fail;
 	/* The search row changes only with a new contact, a name or the ZIP:
 	 * a repeat that adds nothing costs the index nothing. */
-	rc = added || !people_indexed_same(indexed, row) ? store_people_fts_refresh(c, id) : 0;
+	rc = added || !people_indexed_same(indexed, row) ? store_people_fts_refresh_later(c, id) : 0;
 fail:
 	json_decref(indexed);
 	free(old);
