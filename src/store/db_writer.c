@@ -127,6 +127,25 @@ static const char *writer_begin_sql(struct db_conn *c)
 	return db_conn_dialect(c) == DB_DIALECT_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN";
 }
 
+/* Runs one of the writer's own constant statements on its hot path (BEGIN,
+ * SAVEPOINT, RELEASE, COMMIT). On SQLite it goes through the statement
+ * cache: sqlite3_exec would parse and plan it again for every job. Returns
+ * DB_OK or < 0, as db_exec. */
+static int writer_exec(struct db_conn *c, const char *sql)
+{
+	struct db_stmt *s;
+	int rc;
+
+	if (db_conn_dialect(c) != DB_DIALECT_SQLITE)
+		return db_exec(c, sql);
+	s = db_prepare(c, sql);
+	if (s == NULL)
+		return DB_ERROR;
+	rc = db_step(s);
+	db_done(s);
+	return rc == DB_DONE || rc == DB_ROW ? DB_OK : rc;
+}
+
 /* Runs fn in a savepoint on c. Returns fn's value if its changes were kept,
  * else the negative reason. Sets w->txn_broken when fn's changes could not
  * be undone (the transaction must then not commit). */
@@ -136,7 +155,7 @@ static int writer_run_job(struct db_writer *w, const struct writer_savepoint *sp
 	struct db_conn *c = w->c;
 	int rc, r;
 
-	rc = db_exec(c, sp->begin);
+	rc = writer_exec(c, sp->begin);
 	if (rc < 0)
 		return rc;
 	rc = fn(c, arg);
@@ -148,7 +167,7 @@ static int writer_run_job(struct db_writer *w, const struct writer_savepoint *sp
 	if (!db_conn_in_txn(c))
 		return rc < 0 ? rc : DB_ERROR;  /* the group loop fails the rest */
 	if (rc >= 0) {
-		r = db_exec(c, sp->release);
+		r = writer_exec(c, sp->release);
 		if (r == DB_OK)
 			return rc;
 		rc = r;
@@ -206,7 +225,7 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 		start = i;
 		w->txn_broken = 0;
 		w->ndeferred = 0;
-		rc = db_exec(c, writer_begin_sql(c));
+		rc = writer_exec(c, writer_begin_sql(c));
 		if (rc < 0) {
 			rc = rc == DB_FULL ? DB_FULL : DB_ERROR;
 			if (db_conn_in_txn(c))
@@ -248,7 +267,7 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 		}
 		rc = writer_run_deferred(w);
 		if (rc >= 0)
-			rc = db_exec(c, "COMMIT");
+			rc = writer_exec(c, "COMMIT");
 		if (rc < 0) {
 			/* e.g. a deferred foreign key: not the other jobs'
 			 * constraint, so they hear a plain error */

@@ -334,7 +334,7 @@ int store_pipeline_autoassign(struct db_conn *c, long long person_id, const char
 int store_pipeline_enter(struct db_conn *c, const struct store_pipeline_entry *e,
                          long long *assignee)
 {
-	long long stage = 0, position = 0, id;
+	long long stage = 0, position = 0;
 	struct db_stmt *s;
 	int rc;
 
@@ -358,9 +358,11 @@ int store_pipeline_enter(struct db_conn *c, const struct store_pipeline_entry *e
 	             "iiiiti", e->person_id, stage, e->at, position, e->signup_month, e->at);
 	if (rc <= 0)
 		return rc;
-	rc = sp_int(sp_prepare(c, "INSERT INTO stage_events (person_id, from_stage_id, to_stage_id, at,"
-	                          " reason) VALUES (?, NULL, ?, ?, 'signup') RETURNING id",
-	                       "iii", e->person_id, stage, e->at), &id);
+	/* No RETURNING: nothing reads the id, and a RETURNING clause makes
+	 * SQLite open a statement journal for the INSERT. */
+	rc = sp_exec(c, "INSERT INTO stage_events (person_id, from_stage_id, to_stage_id, at,"
+	                " reason) VALUES (?, NULL, ?, ?, 'signup')",
+	             "iii", e->person_id, stage, e->at);
 	if (rc != 1)
 		return sp_error(rc);
 	rc = sp_pick_volunteer(c, e->state, e->call_role, e->default_capacity, assignee);
