@@ -186,6 +186,13 @@ struct people_signup_job {
 	const char                *kind;
 	long long                  received_at;
 	struct store_submission    sub;     /* prepared outside the job */
+	/* Prepared outside the job too, so the writer thread (which every
+	 * signup waits for) does only what needs the database: */
+	json_t                    *plain;   /* person's non-sensitive answers */
+	json_t                    *sens;    /* person's answered sensitive ones */
+	json_t                    *new_row; /* the people row if they are new */
+	unsigned char             *new_demo; /* sens sealed, if they are new */
+	size_t                     new_demolen;
 	struct signup_result       result;
 };
 
@@ -275,47 +282,46 @@ fail:
 }
 
 /* Creates a new person from the submission. */
-static int people_signup_create(struct db_conn *c, struct people_signup_job *job, long long *id)
+/* Builds, outside the writer, what creating the person would store: the
+ * row and the sealed demographics (job->new_row, job->new_demo). */
+static int people_signup_prepare_new(struct people_signup_job *job)
 {
-	json_t *row = NULL, *plain = NULL, *sens = NULL;
-	unsigned char *demo = NULL;
-	size_t demolen = 0;
-	int rc = PEOPLE_ERROR;
+	json_t *row = json_object();
 
-	if (people_split(job->person, &plain, &sens) < 0)
-		goto fail;
-	row = json_object();
-	if (row == NULL || people_merge_answers(row, plain) < 0)
-		goto fail;
-	if (people_fill(row, "source", job->meta->source) < 0 ||
+	if (row == NULL || people_merge_answers(row, job->plain) < 0 ||
+	    people_fill(row, "source", job->meta->source) < 0 ||
 	    people_fill(row, "ref_code", job->meta->ref) < 0 ||
 	    json_object_set_new(row, "created_at", json_integer(job->received_at)) < 0 ||
-	    json_object_set_new(row, "updated_at", json_integer(job->received_at)) < 0)
-		goto fail;
-	if (people_seal(job->keys, sens, &demo, &demolen) < 0)
-		goto fail;
-	if ((rc = store_people_insert(c, row, demo, demolen, id)) < 0)
-		goto fail;
+	    json_object_set_new(row, "updated_at", json_integer(job->received_at)) < 0) {
+		json_decref(row);
+		return -1;
+	}
+	job->new_row = row;
+	return people_seal(job->keys, job->sens, &job->new_demo, &job->new_demolen);
+}
+
+/* Creates a new person from the submission (the row prepared by
+ * people_signup_prepare_new; never changed here, so a rerun of the job
+ * stores the same). */
+static int people_signup_create(struct db_conn *c, struct people_signup_job *job, long long *id)
+{
+	json_t *row = job->new_row;
+	int rc;
+
+	if ((rc = store_people_insert(c, row, job->new_demo, job->new_demolen, id)) < 0)
+		return rc;
 	/* Nobody owned them a moment ago in this same job, so both are ours —
 	 * unless another server process committed one meanwhile: then run
 	 * again, find that person and merge. */
 	rc = store_people_email_add(c, *id, job->email, job->received_at);
 	if (rc > 0 && job->phone)
 		rc = store_people_phone_add(c, *id, job->phone, job->received_at);
-	if (rc <= 0) {
-		rc = rc < 0 ? rc : STORE_PEOPLE_RETRY;
-		goto fail;
-	}
-	if ((rc = people_add_choices(c, *id, plain)) < 0)
-		goto fail;
+	if (rc <= 0)
+		return rc < 0 ? rc : STORE_PEOPLE_RETRY;
+	if ((rc = people_add_choices(c, *id, job->plain)) < 0)
+		return rc;
 	/* A new person has no search row yet: one insert, nothing read back. */
-	rc = store_people_fts_insert(c, *id, row, job->email, job->phone);
-fail:
-	free(demo);
-	json_decref(row);
-	json_decref(plain);
-	json_decref(sens);
-	return rc;
+	return store_people_fts_insert(c, *id, row, job->email, job->phone);
 }
 
 /* The columns the search index reads (with the emails and phones). */
@@ -354,7 +360,7 @@ static int people_indexed_same(json_t *snap, json_t *row)
  * demographics. */
 static int people_signup_merge(struct db_conn *c, struct people_signup_job *job, long long id)
 {
-	json_t *row = NULL, *plain = NULL, *sens = NULL, *indexed = NULL;
+	json_t *row = NULL, *indexed = NULL;
 	unsigned char *old = NULL, *demo = NULL;
 	size_t oldlen = 0, demolen = 0;
 	int rc, keep_old = 0, added;
@@ -369,7 +375,7 @@ static int people_signup_merge(struct db_conn *c, struct people_signup_job *job,
 	rc = PEOPLE_ERROR;
 	if ((indexed = people_indexed_snapshot(row)) == NULL)
 		goto fail;
-	if (people_split(job->person, &plain, &sens) < 0 || people_merge_answers(row, plain) < 0)
+	if (people_merge_answers(row, job->plain) < 0)
 		goto fail;
 	if (people_fill(row, "source", job->meta->source) < 0 ||
 	    people_fill(row, "ref_code", job->meta->ref) < 0)
@@ -378,8 +384,8 @@ static int people_signup_merge(struct db_conn *c, struct people_signup_job *job,
 	if (job->received_at > updated &&
 	    json_object_set_new(row, "updated_at", json_integer(job->received_at)) < 0)
 		goto fail;
-	if (json_object_size(sens) > 0) {
-		if (people_demographics_merge(job->keys, old, oldlen, sens, &demo, &demolen,
+	if (json_object_size(job->sens) > 0) {
+		if (people_demographics_merge(job->keys, old, oldlen, job->sens, &demo, &demolen,
 		                              &keep_old) < 0)
 			goto fail;
 	} else {
@@ -396,18 +402,16 @@ static int people_signup_merge(struct db_conn *c, struct people_signup_job *job,
 	if (job->phone && (rc = store_people_phone_add(c, id, job->phone, job->received_at)) < 0)
 		goto fail;
 	added |= job->phone && rc > 0;
-	if ((rc = people_add_choices(c, id, plain)) < 0)
+	if ((rc = people_add_choices(c, id, job->plain)) < 0)
 		goto fail;
 	/* The search row changes only with a new contact, a name or the ZIP:
 	 * a repeat that adds nothing costs the index nothing. */
-	rc = added || !people_indexed_same(indexed, row) ? store_people_fts_refresh(c, id) : 0;
+	rc = added || !people_indexed_same(indexed, row) ? store_people_fts_refresh_later(c, id) : 0;
 fail:
 	json_decref(indexed);
 	free(old);
 	free(demo);
 	json_decref(row);
-	json_decref(plain);
-	json_decref(sens);
 	return rc;
 }
 
@@ -559,6 +563,10 @@ int people_signup(struct db *db, const struct keys *keys, json_t *person, json_t
 		goto fail;
 	}
 	job.received_at = job.sub.received_at;
+	if (people_split(person, &job.plain, &job.sens) < 0 || people_signup_prepare_new(&job) < 0) {
+		log_error("people_signup: could not prepare the person");
+		goto fail;
+	}
 	rc = store_people_write(db, people_signup_run, &job);
 	if (rc < 0) {
 		log_error("people_signup: database error %d", rc);
@@ -568,6 +576,10 @@ int people_signup(struct db *db, const struct keys *keys, json_t *person, json_t
 	*out = job.result;
 	rc = 0;
 fail:
+	json_decref(job.plain);
+	json_decref(job.sens);
+	json_decref(job.new_row);
+	free(job.new_demo);
 	free(payload);
 	free(sealed);
 	return rc;

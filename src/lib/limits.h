@@ -126,6 +126,7 @@
 #define LIMIT_DB_READ_CONNECTIONS    8
 #define LIMIT_DB_BUSY_TIMEOUT_MS     5000
 #define LIMIT_DB_GROUP_MAX           512           /* jobs per group commit */
+#define LIMIT_DB_DEFERRED            1024          /* deferred writes per group (db_write_defer); more run at once */
 #define LIMIT_DB_GROUP_MAX_PG        64            /* PostgreSQL: jobs per group (one savepoint each;
                                                     * its subtransaction cache holds 64) */
 #define LIMIT_DB_POOL_MAX            64            /* ONRAMP_DB_POOL: read connections at most */

@@ -44,6 +44,9 @@
  * - A job submitted from the writer thread (a job calling db_write) runs at
  *   once in a nested savepoint of the running job instead of queueing behind
  *   itself.
+ * - Work deferred by a job (db_write_defer) runs once per group after the
+ *   last job and before COMMIT; if it fails, the group is rolled back and
+ *   every job in it hears DB_ERROR or DB_FULL, as when COMMIT fails.
  * - Jobs live on their callers' stacks (the caller blocks until its job is
  *   done), so queueing allocates nothing.
  *
@@ -71,6 +74,11 @@ struct db_job {
 	struct db_job  *next;
 };
 
+struct writer_deferred {
+	db_defer_fn fn;
+	long long   key;
+};
+
 struct db_writer {
 	struct db_conn     *c;
 	unsigned long long  retries;  /* job reruns after DB_RETRY (under mu) */
@@ -89,6 +97,9 @@ struct db_writer {
 	int                 txn_broken;  /* a rollback failed: do not commit */
 	size_t              group_max;   /* jobs per group: the engine's cap */
 	struct db_job      *batch[LIMIT_DB_GROUP_MAX];
+	/* Deferred work of the running transaction (db_write_defer). */
+	struct writer_deferred deferred[LIMIT_DB_DEFERRED];
+	size_t              ndeferred;
 };
 
 _Static_assert(LIMIT_DB_GROUP_MAX_PG <= LIMIT_DB_GROUP_MAX,
@@ -121,6 +132,25 @@ static const char *writer_begin_sql(struct db_conn *c)
 	return db_conn_dialect(c) == DB_DIALECT_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN";
 }
 
+/* Runs one of the writer's own constant statements on its hot path (BEGIN,
+ * SAVEPOINT, RELEASE, COMMIT). On SQLite it goes through the statement
+ * cache: sqlite3_exec would parse and plan it again for every job. Returns
+ * DB_OK or < 0, as db_exec. */
+static int writer_exec(struct db_conn *c, const char *sql)
+{
+	struct db_stmt *s;
+	int rc;
+
+	if (db_conn_dialect(c) != DB_DIALECT_SQLITE)
+		return db_exec(c, sql);
+	s = db_prepare(c, sql);
+	if (s == NULL)
+		return DB_ERROR;
+	rc = db_step(s);
+	db_done(s);
+	return rc == DB_DONE || rc == DB_ROW ? DB_OK : rc;
+}
+
 /* Runs fn in a savepoint on c. Returns fn's value if its changes were kept,
  * else the negative reason. Sets w->txn_broken when fn's changes could not
  * be undone (the transaction must then not commit). */
@@ -130,9 +160,13 @@ static int writer_run_job(struct db_writer *w, const struct writer_savepoint *sp
 	struct db_conn *c = w->c;
 	int rc, r;
 
-	/* Deferred: on PostgreSQL the SAVEPOINT travels with the job's first
-	 * statement that waits for an answer, or with its RELEASE. */
-	rc = db_exec_deferred(c, sp->begin);
+	/* SQLite: through the statement cache (writer_exec). PostgreSQL:
+	 * deferred, so the SAVEPOINT travels with the job's first statement
+	 * that waits for an answer, or with its RELEASE. */
+	if (db_conn_dialect(c) == DB_DIALECT_SQLITE)
+		rc = writer_exec(c, sp->begin);
+	else
+		rc = db_exec_deferred(c, sp->begin);
 	if (rc < 0)
 		return rc;
 	rc = fn(c, arg);
@@ -144,7 +178,7 @@ static int writer_run_job(struct db_writer *w, const struct writer_savepoint *sp
 	if (!db_conn_in_txn(c))
 		return rc < 0 ? rc : DB_ERROR;  /* the group loop fails the rest */
 	if (rc >= 0) {
-		r = db_exec(c, sp->release);
+		r = writer_exec(c, sp->release);
 		if (r == DB_OK)
 			return rc;
 		rc = r;
@@ -156,6 +190,36 @@ static int writer_run_job(struct db_writer *w, const struct writer_savepoint *sp
 		w->txn_broken = 1;
 	}
 	return rc;
+}
+
+/* Runs the deferred work of the open transaction, in the order it was
+ * asked for, and empties the list. Returns DB_OK or the first failure. */
+static int writer_run_deferred(struct db_writer *w)
+{
+	size_t i, n = w->ndeferred;
+	int rc = DB_OK;
+
+	w->ndeferred = 0;
+	for (i = 0; i < n && rc >= 0; i++)
+		rc = w->deferred[i].fn(w->c, w->deferred[i].key);
+	db_conn_reset_statements(w->c);
+	return rc < 0 ? rc : DB_OK;
+}
+
+int db_write_defer(struct db_conn *c, db_defer_fn fn, long long key)
+{
+	struct db_writer *w = writer_current;
+	size_t i;
+
+	if (w == NULL || w->c != c || w->ndeferred == LIMIT_DB_DEFERRED)
+		return fn(c, key);
+	for (i = 0; i < w->ndeferred; i++)
+		if (w->deferred[i].fn == fn && w->deferred[i].key == key)
+			return DB_OK;
+	w->deferred[w->ndeferred].fn = fn;
+	w->deferred[w->ndeferred].key = key;
+	w->ndeferred++;
+	return DB_OK;
 }
 
 /* Runs jobs[0..n) in as few transactions as possible (one unless the engine
@@ -171,7 +235,8 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 	while (i < n) {
 		start = i;
 		w->txn_broken = 0;
-		rc = db_exec(c, writer_begin_sql(c));
+		w->ndeferred = 0;
+		rc = writer_exec(c, writer_begin_sql(c));
 		if (rc < 0) {
 			rc = rc == DB_FULL ? DB_FULL : DB_ERROR;
 			if (db_conn_in_txn(c))
@@ -211,12 +276,15 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 			          i - start);
 			continue;
 		}
-		rc = db_exec(c, "COMMIT");
+		rc = writer_run_deferred(w);
+		if (rc >= 0)
+			rc = writer_exec(c, "COMMIT");
 		if (rc < 0) {
 			/* e.g. a deferred foreign key: not the other jobs'
 			 * constraint, so they hear a plain error */
 			rc = rc == DB_FULL ? DB_FULL : DB_ERROR;
-			log_error("store: COMMIT failed; %zu job(s) lost", i - start);
+			log_error("store: COMMIT (or the group's deferred work) failed;"
+			          " %zu job(s) lost", i - start);
 			if (db_conn_in_txn(c))
 				(void)db_exec(c, "ROLLBACK");
 			for (k = start; k < i; k++)

@@ -59,6 +59,19 @@ typedef int (*db_write_fn)(struct db_conn *c, void *arg);
  * fn's changes exist). Blocks the calling thread, not the writer. */
 int db_write(struct db *db, db_write_fn fn, void *arg);
 
+/* Work a job may leave for the end of its group: fn(c, key) runs once per
+ * distinct (fn, key), on the writer thread, after the group's last job and
+ * before its COMMIT, outside every job's savepoint. It must be idempotent
+ * and read what it needs from the database (a job that asked for it may
+ * have been rolled back since). If it fails, the whole group fails as if
+ * its COMMIT had. Called outside a writer job (a CLI connection, a test),
+ * or when the group's list is full, fn runs at once. Returns fn's value or
+ * DB_OK. Used where a per-job cost can be paid once per group: the search
+ * index, whose FTS5 table writes its pending terms out at every savepoint
+ * (see store_people_fts_insert). */
+typedef int (*db_defer_fn)(struct db_conn *c, long long key);
+int db_write_defer(struct db_conn *c, db_defer_fn fn, long long key);
+
 /* Statement lifecycle: prepare (cached), bind (1-based), step, read columns
  * (0-based), done. db_prepare returns NULL on error (logged). */
 struct db_stmt *db_prepare(struct db_conn *c, const char *sql);

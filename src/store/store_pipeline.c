@@ -381,6 +381,8 @@ int store_pipeline_enter(struct db_conn *c, const struct store_pipeline_entry *e
 	             "iiiiti", e->person_id, stage, e->at, position, e->signup_month, e->at);
 	if (rc <= 0)
 		return rc;
+	/* No RETURNING: nothing reads the id, and a RETURNING clause makes
+	 * SQLite open a statement journal for the INSERT. */
 	rc = sp_exec_deferred(c, "INSERT INTO stage_events (person_id, from_stage_id, to_stage_id,"
 	                         " at, reason) VALUES (?, NULL, ?, ?, 'signup')",
 	                      "iii", e->person_id, stage, e->at);

@@ -913,6 +913,83 @@ struct pool_probe {
 	int ok;
 };
 
+/* ---- deferred work (db_write_defer) ---- */
+
+static const char sql_create_d[] = "CREATE TABLE d (k INTEGER PRIMARY KEY, seen INTEGER)";
+static const char sql_defer_d[] = "INSERT INTO d (k, seen) SELECT ?, count(*) FROM t";
+static const char sql_seen_d[] = "SELECT seen FROM d WHERE k = 7";
+
+/* Records how many rows t has when it runs; a second run for one key
+ * breaks d's primary key. Key 99 fails. */
+static int defer_note(struct db_conn *c, long long key)
+{
+	struct db_stmt *s;
+	int rc;
+
+	if (key == 99)
+		return DB_ERROR;
+	s = db_prepare(c, sql_defer_d);
+	if (!s)
+		return DB_ERROR;
+	rc = db_bind_int(s, 1, key);
+	if (rc == DB_OK)
+		rc = db_step(s);
+	db_done(s);
+	return rc == DB_DONE ? DB_OK : (rc < 0 ? rc : DB_ERROR);
+}
+
+struct defer_ins {
+	struct ins ins;
+	long long  key;
+};
+
+static int job_insert_defer(struct db_conn *c, void *arg)
+{
+	struct defer_ins *a = arg;
+	int rc = insert_row(c, a->ins.id, "row");
+
+	if (rc < 0 || (rc = db_write_defer(c, defer_note, a->key)) < 0)
+		return rc;
+	return a->ins.fail_after ? -1 : 0;
+}
+
+/* Deferred work runs once per key, after the group's last job (it sees
+ * every kept row, none of a rolled-back job's), before the COMMIT; when it
+ * fails, the whole group is lost. */
+static void test_deferred_work(void **state)
+{
+	struct fx *f = *state;
+	struct gate g;
+	struct writer_call gw, w[3];
+	struct defer_ins a = { { 1, 0, 0 }, 7 }, b = { { 2, 1, 0 }, 7 }, cc = { { 3, 0, 0 }, 7 };
+	struct defer_ins bad = { { 4, 0, 0 }, 99 };
+
+	create_t(f->db);
+	assert_int_equal(db_write(f->db, job_exec, (void *)sql_create_d), DB_OK);
+	gate_init(&g);
+	writer_call_start(&gw, f->db, job_gate, &g);
+	gate_wait_entered(&g);
+	writer_call_start(&w[0], f->db, job_insert_defer, &a);
+	wait_queued(f->db, 1);
+	writer_call_start(&w[1], f->db, job_insert_defer, &b);
+	wait_queued(f->db, 2);
+	writer_call_start(&w[2], f->db, job_insert_defer, &cc);
+	wait_queued(f->db, 3);
+	gate_open(&g);
+	writer_call_join(&gw);
+	writer_call_join(&w[0]);
+	writer_call_join(&w[1]);
+	writer_call_join(&w[2]);
+	assert_int_equal(w[0].result, 0);
+	assert_int_equal(w[1].result, -1);
+	assert_int_equal(w[2].result, 0);
+	assert_int_equal(count_rows(f->db, sql_seen_d), 2);
+
+	assert_true(db_write(f->db, job_insert_defer, &bad) < 0);
+	assert_false(row_exists(f->db, 4));
+	assert_int_equal(count_rows(f->db, sql_count_t), 2);
+}
+
 static void *pool_probe_main(void *p)
 {
 	struct pool_probe *pp = p;
@@ -1248,6 +1325,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nested_write, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_lost_transaction, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_commit_failure, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_work, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_pool_limit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_backup_while_writing, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_backup_refuses_existing_file, fx_setup, fx_teardown),
