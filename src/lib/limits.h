@@ -10,7 +10,9 @@
 /* HTTP */
 #define LIMIT_HTTP_BODY_MAX          (64 * 1024)   /* largest request body accepted */
 #define LIMIT_HTTP_HEADER_MAX        (16 * 1024)   /* per-connection memory for headers */
-#define LIMIT_HTTP_CONNECTION_MEMORY (128 * 1024)  /* MHD per-connection memory pool */
+#define LIMIT_HTTP_CONNECTION_MEMORY (32 * 1024)   /* MHD per-connection memory pool: headers and
+                                                    * read buffer; MHD zeroes it for every request
+                                                    * of a keep-alive connection, so no larger */
 #define LIMIT_HTTP_CONNECTIONS       1024          /* total concurrent connections */
 #define LIMIT_HTTP_CONNECTIONS_PER_IP 64           /* concurrent connections per client IP */
 #define LIMIT_HTTP_TIMEOUT_SECONDS   15            /* idle connection timeout */

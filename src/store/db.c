@@ -363,6 +363,13 @@ void db_conn_reset_statements(struct db_conn *c)
 		db_sqlite_conn_reset_statements(SQ_C(c));
 }
 
+int db_conn_main_triggers(struct db_conn *c, int on)
+{
+	if (!c || IS_PG(c))
+		return DB_ERROR;
+	return db_sqlite_conn_main_triggers(SQ_C(c), on);
+}
+
 long long db_now(void)
 {
 	return (long long)time(NULL);

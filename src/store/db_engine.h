@@ -59,6 +59,7 @@ long long db_sqlite_changes(struct sq_conn *c);
 int  db_sqlite_conn_in_txn(struct sq_conn *c);
 int  db_sqlite_conn_last_error(struct sq_conn *c);
 void db_sqlite_conn_reset_statements(struct sq_conn *c);
+int  db_sqlite_conn_main_triggers(struct sq_conn *c, int on);
 
 /* ---- PostgreSQL (db_postgres.c) ---- */
 

@@ -50,27 +50,31 @@
  * - Jobs live on their callers' stacks (the caller blocks until its job is
  *   done), so queueing allocates nothing.
  *
- * Threading: mu guards the queue, the counters, stopping and callers; each
- * job has its own condition variable so the writer wakes exactly its
- * group's callers. The engine is reached only through sql.h (db_exec and the
+ * Threading: mu guards the queue, the counters and stopping. Each job has
+ * its own semaphore: the writer posts it after the group's COMMIT, outside
+ * mu, so a woken caller never contends for mu with the writer (or with the
+ * rest of its group) and touches nothing of the writer once it wakes — only
+ * its own job, on its own stack. Waking is each caller's only cost to the
+ * writer: one futex wake. The engine is reached only through sql.h (db_exec and the
  * db_conn_* internals), so this file is the same for every engine.
  */
 #include "store/sql.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/limits.h"
 #include "lib/log.h"
+#include "store/store_counters.h"
 
 struct db_job {
 	db_write_fn     fn;
 	void           *arg;
-	int             result;
-	int             done;      /* set by the writer under mu */
-	pthread_cond_t  cv;        /* the writer signals it when done is set */
+	int             result;    /* final when done is posted */
+	sem_t           done;      /* posted by the writer once, after the commit */
 	struct db_job  *next;
 };
 
@@ -86,10 +90,9 @@ struct db_writer {
 	pthread_t           thread;
 	pthread_mutex_t     mu;
 	pthread_cond_t      wake;    /* the writer waits for jobs or stop */
-	pthread_cond_t      idle;    /* stop waits for callers to leave */
 	struct db_job      *head, *tail;
 	size_t              queued;
-	size_t              callers; /* threads inside db_writer_submit() */
+	int                 writer_waiting; /* the writer sleeps on wake (under mu) */
 	int                 stopping;
 	unsigned long long  groups, jobs;
 	unsigned long long  batches[DB_BATCH_BUCKETS];
@@ -237,6 +240,8 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 		w->txn_broken = 0;
 		w->ndeferred = 0;
 		rc = writer_exec(c, writer_begin_sql(c));
+		if (rc >= 0)
+			rc = store_counters_group_begin(c);
 		if (rc < 0) {
 			rc = rc == DB_FULL ? DB_FULL : DB_ERROR;
 			if (db_conn_in_txn(c))
@@ -278,6 +283,8 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 		}
 		rc = writer_run_deferred(w);
 		if (rc >= 0)
+			rc = store_counters_group_end(c);
+		if (rc >= 0)
 			rc = writer_exec(c, "COMMIT");
 		if (rc < 0) {
 			/* e.g. a deferred foreign key: not the other jobs'
@@ -306,8 +313,11 @@ static void *writer_main(void *p)
 	writer_current = w;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->head && !w->stopping)
+		while (!w->head && !w->stopping) {
+			w->writer_waiting = 1;
 			pthread_cond_wait(&w->wake, &w->mu);
+			w->writer_waiting = 0;
+		}
 		if (!w->head)
 			break;  /* stopping, and the queue is drained */
 		for (n = 0; n < w->group_max && w->head; n++) {
@@ -330,10 +340,11 @@ static void *writer_main(void *p)
 		for (k = 0; k + 1 < DB_BATCH_BUCKETS && ((size_t)1 << k) < n; k++)
 			;
 		w->batches[k]++;
-		for (k = 0; k < n; k++) {
-			w->batch[k]->done = 1;
-			pthread_cond_signal(&w->batch[k]->cv);
-		}
+		pthread_mutex_unlock(&w->mu);
+		/* A job is its caller's again once posted: read nothing of it after. */
+		for (k = 0; k < n; k++)
+			sem_post(&w->batch[k]->done);
+		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
 	writer_current = NULL;
@@ -363,8 +374,6 @@ int db_writer_start(struct db_conn *c, struct db_writer **out)
 		goto fail_mem;
 	if (pthread_cond_init(&w->wake, NULL) != 0)
 		goto fail_mu;
-	if (pthread_cond_init(&w->idle, NULL) != 0)
-		goto fail_wake;
 	/* Signals go to the main thread, never to the writer mid-commit. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -372,13 +381,11 @@ int db_writer_start(struct db_conn *c, struct db_writer **out)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		log_error("store: cannot start the writer thread: %s", strerror(rc));
-		goto fail_idle;
+		goto fail_wake;
 	}
 	*out = w;
 	return 0;
 
-fail_idle:
-	pthread_cond_destroy(&w->idle);
 fail_wake:
 	pthread_cond_destroy(&w->wake);
 fail_mu:
@@ -400,32 +407,31 @@ int db_writer_submit(struct db_writer *w, db_write_fn fn, void *arg)
 	memset(&job, 0, sizeof(job));
 	job.fn = fn;
 	job.arg = arg;
-	if (pthread_cond_init(&job.cv, NULL) != 0) {
-		log_error("store: cannot queue a write: no condition variable");
+	if (sem_init(&job.done, 0, 0) != 0) {
+		log_error("store: cannot queue a write: no semaphore");
 		return DB_ERROR;
 	}
 	pthread_mutex_lock(&w->mu);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->mu);
-		pthread_cond_destroy(&job.cv);
+		sem_destroy(&job.done);
 		log_error("store: write refused: the database is closing");
 		return DB_ERROR;
 	}
-	w->callers++;
 	if (w->tail)
 		w->tail->next = &job;
 	else
 		w->head = &job;
 	w->tail = &job;
 	w->queued++;
-	pthread_cond_signal(&w->wake);
-	while (!job.done)
-		pthread_cond_wait(&job.cv, &w->mu);
-	w->callers--;
-	if (w->callers == 0 && w->stopping)
-		pthread_cond_broadcast(&w->idle);
+	/* While the writer runs a group it does not sleep: no wake needed. */
+	if (w->writer_waiting)
+		pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->mu);
-	pthread_cond_destroy(&job.cv);
+	/* The writer drains its queue before it stops, so this always returns. */
+	while (sem_wait(&job.done) != 0)
+		;  /* EINTR */
+	sem_destroy(&job.done);
 	return job.result;
 }
 
@@ -444,14 +450,8 @@ void db_writer_stop(struct db_writer *w)
 	if (rc != 0)
 		log_error("store: joining the writer thread: %s", strerror(rc));
 
-	/* Every job is done; wait for their callers to leave submit() before
-	 * the mutex they hold goes away. */
-	pthread_mutex_lock(&w->mu);
-	while (w->callers > 0)
-		pthread_cond_wait(&w->idle, &w->mu);
-	pthread_mutex_unlock(&w->mu);
-
-	pthread_cond_destroy(&w->idle);
+	/* Every job is done and posted; a woken caller touches only its own
+	 * job, so the writer can go. */
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->mu);
 	free(w);

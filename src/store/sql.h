@@ -123,6 +123,10 @@ int db_conn_last_error(struct db_conn *c);
 /* Resets every statement of c still running (a caller forgot db_done), so
  * no read snapshot or write stays open; logs each one. */
 void db_conn_reset_statements(struct db_conn *c);
+/* SQLite: turns the triggers of the main schema on (1) or off (0) for c
+ * alone; TEMP triggers always fire (store_counters.c). Cached statements
+ * are prepared again. Returns DB_OK, or DB_ERROR on PostgreSQL. */
+int db_conn_main_triggers(struct db_conn *c, int on);
 
 /* The group-commit writer (db_writer.c). It owns c from start to stop:
  * every use of c happens on its thread. */

@@ -956,6 +956,163 @@ static int job_insert_defer(struct db_conn *c, void *arg)
 /* Deferred work runs once per key, after the group's last job (it sees
  * every kept row, none of a rolled-back job's), before the COMMIT; when it
  * fails, the whole group is lost. */
+/* ---- the compliance counters on the writer (store_counters.c) ---- */
+
+/* A person with one email and one phone, and an accepted submission; the
+ * job fails afterwards when fail is set. */
+struct lead_job {
+	long long id;
+	int       fail;
+};
+
+static int job_lead(struct db_conn *c, void *arg)
+{
+	static const char *const sql[] = {
+		"INSERT INTO people (id, first_name, last_name, created_at, updated_at)"
+		" VALUES (?1, 'A', 'B', 0, 0)",
+		"INSERT INTO person_emails (email, person_id, created_at)"
+		" VALUES ('p' || ?1 || '@example.org', ?1, 0)",
+		"INSERT INTO person_phones (phone, person_id, created_at)"
+		" VALUES ('+1206555' || printf('%04d', ?1), ?1, 0)",
+		"INSERT INTO submissions (person_id, kind, status, payload, received_at)"
+		" VALUES (?1, 'signup', 'accepted', '{}', 86400 * 3)",
+	};
+	struct lead_job *j = arg;
+	struct db_stmt *st;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		st = db_prepare(c, sql[i]);
+		if (st == NULL)
+			return DB_ERROR;
+		rc = db_bind_int(st, 1, j->id) == DB_OK ? db_step(st) : DB_ERROR;
+		db_done(st);
+		if (rc != DB_DONE)
+			return rc < 0 ? rc : DB_ERROR;
+	}
+	return j->fail ? -1 : 0;
+}
+
+static int job_delete_person(struct db_conn *c, void *arg)
+{
+	struct db_stmt *st = db_prepare(c, "DELETE FROM people WHERE id = ?");
+	int rc;
+
+	if (st == NULL)
+		return DB_ERROR;
+	rc = db_bind_int(st, 1, *(long long *)arg) == DB_OK ? db_step(st) : DB_ERROR;
+	db_done(st);
+	return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+static int job_temp_triggers(struct db_conn *c, void *arg)
+{
+	struct db_stmt *st = db_prepare(c, "SELECT count(*) FROM temp.sqlite_master"
+	                                   " WHERE type = 'trigger'");
+	int rc;
+
+	if (st == NULL)
+		return DB_ERROR;
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		*(long long *)arg = db_col_int(st, 0);
+	db_done(st);
+	return rc == DB_ROW ? 0 : DB_ERROR;
+}
+
+/* TEMP triggers on the writer's own connection. */
+static long long writer_temp_triggers(struct db *db)
+{
+	long long n = -1;
+
+	assert_int_equal(db_write(db, job_temp_triggers, &n), 0);
+	return n;
+}
+
+/* The counters equal a recount of the tables they count. */
+static void assert_counters_exact(struct db *db, long long people)
+{
+	assert_int_equal(count_rows(db, "SELECT value FROM intake_counters"
+	                                " WHERE name = 'people' AND bucket = ''"), people);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM people"), people);
+	assert_int_equal(count_rows(db, "SELECT value FROM intake_counters"
+	                                " WHERE name = 'emails' AND bucket = ''"),
+	                 count_rows(db, "SELECT count(*) FROM person_emails"));
+	assert_int_equal(count_rows(db, "SELECT value FROM intake_counters"
+	                                " WHERE name = 'phones' AND bucket = ''"),
+	                 count_rows(db, "SELECT count(*) FROM person_phones"));
+	assert_int_equal(count_rows(db, "SELECT value FROM intake_counters"
+	                                " WHERE name = 'leads' AND bucket = ''"),
+	                 count_rows(db, "SELECT count(*) FROM submissions WHERE status = 'accepted'"));
+	assert_int_equal(count_rows(db, "SELECT value FROM intake_counters"
+	                                " WHERE name = 'leads_day' AND bucket = '3'"),
+	                 count_rows(db, "SELECT count(*) FROM submissions WHERE status = 'accepted'"));
+}
+
+static void test_counters_per_group(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	int applied = 0;
+	struct gate g;
+	struct writer_call gw, w[4];
+	struct lead_job jobs[4] = { { 1, 0 }, { 2, 1 }, { 3, 0 }, { 4, 0 } };
+	struct lead_job again = { 5, 0 };
+	long long gone = 3;
+	size_t i;
+
+	assert_int_equal(db_migrate(f->db, &applied, err, sizeof(err)), 0);
+	/* one group of four: the failing job's rows and counts both go */
+	gate_init(&g);
+	writer_call_start(&gw, f->db, job_gate, &g);
+	gate_wait_entered(&g);
+	for (i = 0; i < 4; i++) {
+		writer_call_start(&w[i], f->db, job_lead, &jobs[i]);
+		wait_queued(f->db, i + 1);
+	}
+	gate_open(&g);
+	writer_call_join(&gw);
+	for (i = 0; i < 4; i++)
+		writer_call_join(&w[i]);
+	assert_int_equal(w[1].result, -1);
+	assert_int_equal(w[0].result + w[2].result + w[3].result, 0);
+	assert_counters_exact(f->db, 3);
+	/* the writer counts through its TEMP mirror (and, since nothing was
+	 * counted twice above, not through the schema's triggers as well) */
+	assert_int_equal(writer_temp_triggers(f->db), 11);
+	/* deletes count down, later groups go on counting */
+	assert_int_equal(db_write(f->db, job_delete_person, &gone), 0);
+	assert_int_equal(db_write(f->db, job_lead, &again), 0);
+	assert_counters_exact(f->db, 3);
+	/* a later migration's change to the schema: the mirror is built again */
+	assert_int_equal(db_write(f->db, job_exec, "CREATE TABLE later (x INTEGER)"), 0);
+	again.id = 6;
+	assert_int_equal(db_write(f->db, job_lead, &again), 0);
+	assert_counters_exact(f->db, 4);
+}
+
+/* A trigger the mirror does not know: the schema's triggers count as they
+ * are (and nothing is counted twice). */
+static void test_counters_unknown_trigger(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	int applied = 0;
+	struct lead_job one = { 1, 0 }, two = { 2, 0 };
+
+	assert_int_equal(db_migrate(f->db, &applied, err, sizeof(err)), 0);
+	assert_int_equal(db_write(f->db, job_lead, &one), 0);
+	assert_counters_exact(f->db, 1);
+	assert_int_equal(db_write(f->db, job_exec,
+	                          "CREATE TRIGGER later_trigger AFTER INSERT ON people BEGIN"
+	                          " UPDATE people SET source = 'seen' WHERE id = NEW.id; END"), 0);
+	assert_int_equal(db_write(f->db, job_lead, &two), 0);
+	assert_counters_exact(f->db, 2);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM people WHERE source = 'seen'"), 1);
+	assert_int_equal(writer_temp_triggers(f->db), 0);
+}
+
 static void test_deferred_work(void **state)
 {
 	struct fx *f = *state;
@@ -1326,6 +1483,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lost_transaction, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_commit_failure, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_work, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_counters_per_group, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_counters_unknown_trigger, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_pool_limit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_backup_while_writing, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_backup_refuses_existing_file, fx_setup, fx_teardown),
