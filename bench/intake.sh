@@ -6,7 +6,8 @@
 #      flags) under wrk -t2 -c64;
 #   2. the storage limit: bench/rawinsert, the rows of a new lead inserted
 #      straight into SQLite in batched transactions, on a database made by
-#      `onramp migrate` (same schema, search index and counter triggers);
+#      `onramp migrate` (same schema and search index; the counters upserted
+#      once per transaction, as onramp's writer does);
 #   3. the intake: onramp serve with 300 forms (made with `onramp form add`,
 #      each with a field mapping) under wrk -t2 -c64 --latency -s
 #      bench/intake.lua: JSON leads to random forms, ~30% repeats of an

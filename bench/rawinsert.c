@@ -8,8 +8,11 @@
  *
  * A lead here is what a new person costs the intake path: a people row, an
  * email, a phone, the search-index row, the submission and its intake link.
- * No validation, no dedupe lookups, no HTTP: whatever onramp does above
- * this is its own cost.
+ * The compliance counters are written as onramp's writer writes them
+ * (store_counters.c): the schema's per-row triggers off on this connection,
+ * and each counter that changed upserted once per transaction. No
+ * validation, no dedupe lookups, no HTTP: whatever onramp does above this
+ * is its own cost.
  *
  * Usage: rawinsert DB SECONDS [BATCH]   prints "rows N" and "seconds S"
  */
@@ -63,7 +66,7 @@ static void raw_exec(sqlite3 *db, const char *sql)
 int main(int argc, char **argv)
 {
 	sqlite3 *db;
-	sqlite3_stmt *person, *email, *phone, *fts, *sub, *link;
+	sqlite3_stmt *person, *email, *phone, *fts, *sub, *link, *count;
 	double start, seconds;
 	long long rows = 0, form_id, id, sub_id, batch = 256, i;
 	char text[128], tel[32];
@@ -81,6 +84,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	raw_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+	if (sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)NULL) != SQLITE_OK) {
+		fprintf(stderr, "rawinsert: cannot turn triggers off\n");
+		return 1;
+	}
 	raw_exec(db, "INSERT INTO intake_forms (name, owner, key_hash, key_hint, created_at,"
 	             " updated_at) VALUES ('raw', 'raw partner', 'raw-bench', 'raw', 0, 0)");
 	form_id = sqlite3_last_insert_rowid(db);
@@ -96,6 +103,8 @@ int main(int argc, char **argv)
 	link = raw_prepare(db, "INSERT INTO intake_submissions (submission_id, form_id, partner,"
 	                       " custom, received_at) VALUES (?, ?, 'raw partner',"
 	                       " '{\"utm_source\":\"bench\"}', ?)");
+	count = raw_prepare(db, "INSERT INTO intake_counters (name, bucket, value) VALUES (?, ?, ?)"
+	                        " ON CONFLICT (name, bucket) DO UPDATE SET value = value + excluded.value");
 	start = raw_now();
 	while (raw_now() - start < seconds) {
 		raw_exec(db, "BEGIN IMMEDIATE");
@@ -139,6 +148,27 @@ int main(int argc, char **argv)
 			sqlite3_bind_int64(link, 3, at);
 			raw_step(db, link);
 		}
+		{
+			/* the batch's counters, one upsert each, as onramp's writer */
+			static const char *const names[] = { "people", "emails", "phones", "leads",
+			                                     "leads_day", "form_leads", "partner_leads" };
+			char day[24], form[24];
+			const char *buckets[7];
+			size_t k;
+
+			snprintf(day, sizeof(day), "%lld", (long long)time(NULL) / 86400);
+			snprintf(form, sizeof(form), "%lld", form_id);
+			buckets[0] = buckets[1] = buckets[2] = buckets[3] = "";
+			buckets[4] = day;
+			buckets[5] = form;
+			buckets[6] = "raw partner";
+			for (k = 0; k < 7; k++) {
+				sqlite3_bind_text(count, 1, names[k], -1, SQLITE_STATIC);
+				sqlite3_bind_text(count, 2, buckets[k], -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(count, 3, batch);
+				raw_step(db, count);
+			}
+		}
 		raw_exec(db, "COMMIT");
 	}
 	printf("rows %lld\nseconds %.3f\n", rows, raw_now() - start);
@@ -148,6 +178,7 @@ int main(int argc, char **argv)
 	sqlite3_finalize(fts);
 	sqlite3_finalize(sub);
 	sqlite3_finalize(link);
+	sqlite3_finalize(count);
 	sqlite3_close(db);
 	return 0;
 }
