@@ -363,6 +363,18 @@ void db_conn_reset_statements(struct db_conn *c)
 		db_sqlite_conn_reset_statements(SQ_C(c));
 }
 
+int db_exec_cached(struct db_conn *c, const char *sql)
+{
+	struct db_stmt *s = db_prepare(c, sql);
+	int rc;
+
+	if (s == NULL)
+		return DB_ERROR;
+	rc = db_step(s);
+	db_done(s);
+	return rc == DB_DONE || rc == DB_ROW ? DB_OK : rc;
+}
+
 int db_conn_main_triggers(struct db_conn *c, int on)
 {
 	if (!c || IS_PG(c))

@@ -141,17 +141,9 @@ static const char *writer_begin_sql(struct db_conn *c)
  * DB_OK or < 0, as db_exec. */
 static int writer_exec(struct db_conn *c, const char *sql)
 {
-	struct db_stmt *s;
-	int rc;
-
 	if (db_conn_dialect(c) != DB_DIALECT_SQLITE)
 		return db_exec(c, sql);
-	s = db_prepare(c, sql);
-	if (s == NULL)
-		return DB_ERROR;
-	rc = db_step(s);
-	db_done(s);
-	return rc == DB_DONE || rc == DB_ROW ? DB_OK : rc;
+	return db_exec_cached(c, sql);
 }
 
 /* Runs fn in a savepoint on c. Returns fn's value if its changes were kept,

@@ -120,6 +120,11 @@ int db_exec_deferred(struct db_conn *c, const char *sql);
 int db_conn_in_txn(struct db_conn *c);
 /* The enum db_rc of the most recent failure on c (DB_OK if none yet). */
 int db_conn_last_error(struct db_conn *c);
+/* Runs one constant statement without parameters through c's statement
+ * cache, for statements on a hot path that db_exec would parse and plan
+ * again each time (the writer's BEGIN/SAVEPOINT/COMMIT, the counters'
+ * per-group flush). Returns DB_OK (done, or a row ignored) or < 0. */
+int db_exec_cached(struct db_conn *c, const char *sql);
 /* Resets every statement of c still running (a caller forgot db_done), so
  * no read snapshot or write stays open; logs each one. */
 void db_conn_reset_statements(struct db_conn *c);
@@ -138,8 +143,8 @@ int db_writer_start(struct db_conn *c, struct db_writer **out);
  * runs fn at once in a nested savepoint of the running job. */
 int db_writer_submit(struct db_writer *w, db_write_fn fn, void *arg);
 /* Refuses new jobs, runs and commits every queued one, joins the thread and
- * frees w once no caller is inside db_writer_submit(). c stays open (the
- * caller closes it). */
+ * frees w (a caller woken from db_writer_submit() touches only its own job).
+ * c stays open (the caller closes it). */
 void db_writer_stop(struct db_writer *w);
 void db_writer_stats(struct db_writer *w, struct db_stats *out);
 /* The most jobs the writer runs in one group on an engine of this dialect

@@ -140,20 +140,6 @@ static int counters_schema_known(struct db_conn *c)
 	return known && n == COUNTERS_KNOWN;
 }
 
-/* Runs one constant statement through the statement cache (it runs twice
- * per group: parsing it each time would cost more than it does). */
-static int counters_run(struct db_conn *c, const char *sql)
-{
-	struct db_stmt *s = db_prepare(c, sql);
-	int rc;
-
-	if (s == NULL)
-		return DB_ERROR;
-	rc = db_step(s);
-	db_done(s);
-	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
-}
-
 /* Builds the mirror (or turns the main triggers back on) for the schema
  * as it is now, inside the group's transaction. */
 static int counters_build(struct db_conn *c, long long main_cookie)
@@ -199,7 +185,8 @@ int store_counters_group_end(struct db_conn *c)
 
 	if (db_conn_dialect(c) != DB_DIALECT_SQLITE || !counters.built || !counters.mirrored)
 		return 0;
-	if ((rc = counters_run(c, counters_flush_sql)) < 0)
+	/* Both run once per group: through the statement cache. */
+	if ((rc = db_exec_cached(c, counters_flush_sql)) < 0)
 		return rc;
-	return counters_run(c, "DELETE FROM temp.onramp_count_delta");
+	return db_exec_cached(c, "DELETE FROM temp.onramp_count_delta");
 }
