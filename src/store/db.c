@@ -363,6 +363,21 @@ void db_conn_reset_statements(struct db_conn *c)
 		db_sqlite_conn_reset_statements(SQ_C(c));
 }
 
+int db_step_int(struct db_stmt *s, long long *out)
+{
+	int rc;
+
+	if (s == NULL)
+		return DB_ERROR;
+	rc = db_step(s);
+	if (rc == DB_ROW)
+		*out = db_col_int(s, 0);
+	db_done(s);
+	if (rc == DB_ROW)
+		return 1;
+	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
+}
+
 int db_exec_cached(struct db_conn *c, const char *sql)
 {
 	struct db_stmt *s = db_prepare(c, sql);

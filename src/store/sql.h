@@ -93,6 +93,10 @@ const char *db_col_text(struct db_stmt *s, int i); /* NULL for SQL NULL; valid u
 const void *db_col_blob(struct db_stmt *s, int i, size_t *len);
 int  db_col_is_null(struct db_stmt *s, int i);
 void db_done(struct db_stmt *s);                 /* reset and clear bindings */
+/* Steps s (prepared and bound; NULL is a failed db_prepare) for one integer
+ * in column 0 — a count, a RETURNING id, a PRAGMA — and finishes it with
+ * db_done. Returns 1 and *out, 0 if there was no row, or < 0. */
+int  db_step_int(struct db_stmt *s, long long *out);
 
 /* Runs constant SQL without parameters or rows (schema). Returns DB_OK or < 0. */
 int db_exec(struct db_conn *c, const char *sql);

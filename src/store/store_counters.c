@@ -94,16 +94,9 @@ static _Thread_local struct counters_state counters;
 /* Reads one integer (a PRAGMA, a count) into *v. */
 static int counters_int(struct db_conn *c, const char *sql, long long *v)
 {
-	struct db_stmt *s = db_prepare(c, sql);
-	int rc;
+	int rc = db_step_int(db_prepare(c, sql), v);
 
-	if (s == NULL)
-		return DB_ERROR;
-	rc = db_step(s);
-	if (rc == DB_ROW)
-		*v = db_col_int(s, 0);
-	db_done(s);
-	return rc == DB_ROW ? 0 : rc < 0 ? rc : DB_ERROR;
+	return rc == 1 ? 0 : rc < 0 ? rc : DB_ERROR;
 }
 
 /* 1 if the main schema has intake_counters and exactly the known triggers. */

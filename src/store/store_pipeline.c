@@ -133,23 +133,6 @@ static int sp_exec_deferred(struct db_conn *c, const char *sql, const char *fmt,
 	return rc == DB_DONE ? 0 : sp_error(rc);
 }
 
-/* Runs a statement returning one integer (a RETURNING id, a count).
- * Returns 1 and *out, 0 if there was no row, or < 0. */
-static int sp_int(struct db_stmt *s, long long *out)
-{
-	int rc;
-
-	if (s == NULL)
-		return DB_ERROR;
-	rc = db_step(s);
-	if (rc == DB_ROW)
-		*out = db_col_int(s, 0);
-	db_done(s);
-	if (rc == DB_ROW)
-		return 1;
-	return rc == DB_DONE ? 0 : sp_error(rc);
-}
-
 /* Reads the current row of s into a new object. */
 static json_t *sp_row_object(struct db_stmt *s, const char *const *names, const char *kinds)
 {
@@ -266,10 +249,10 @@ int store_stage_insert(struct db_conn *c, const char *code, const char *label, l
 	int rc;
 
 	/* Look first, so a taken code is an answer, not a logged error. */
-	rc = sp_int(sp_prepare(c, "SELECT id FROM pipeline_stages WHERE code = ?", "t", code), &found);
+	rc = db_step_int(sp_prepare(c, "SELECT id FROM pipeline_stages WHERE code = ?", "t", code), &found);
 	if (rc != 0)
 		return rc < 0 ? rc : DB_CONSTRAINT;
-	rc = sp_int(sp_prepare(c, "INSERT INTO pipeline_stages (code, label, position, in_queue, funnel,"
+	rc = db_step_int(sp_prepare(c, "INSERT INTO pipeline_stages (code, label, position, in_queue, funnel,"
 	                          " active, created_at) VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING id",
 	                       "tiiiii", code, label, position, (long long)(in_queue != 0),
 	                       (long long)(funnel != 0), at), id);
@@ -296,7 +279,7 @@ static int sp_pick_volunteer(struct db_conn *c, const char *state, const char *c
 	int rc;
 
 	*user = 0;
-	rc = sp_int(sp_prepare(c,
+	rc = db_step_int(sp_prepare(c,
 		"SELECT u.id FROM users u LEFT JOIN volunteer_settings v ON v.user_id = u.id"
 		" WHERE u.disabled = 0 AND (v.user_id IS NOT NULL OR u.role = ?)"
 		" AND (COALESCE(v.states, '') = ''"
@@ -317,7 +300,7 @@ static int sp_turn_taken(struct db_conn *c, long long user, long long default_ca
 	long long seq = 0;
 	int rc;
 
-	rc = sp_int(sp_prepare(c, "SELECT COALESCE(MAX(last_assigned_seq), 0) + 1"
+	rc = db_step_int(sp_prepare(c, "SELECT COALESCE(MAX(last_assigned_seq), 0) + 1"
 	                          " FROM volunteer_settings", ""), &seq);
 	if (rc < 0)
 		return rc;
@@ -418,7 +401,7 @@ int store_pipeline_is_assigned(struct db_conn *c, long long person_id, long long
 {
 	long long one;
 
-	return sp_int(sp_prepare(c, "SELECT 1 FROM person_pipeline WHERE person_id = ?"
+	return db_step_int(sp_prepare(c, "SELECT 1 FROM person_pipeline WHERE person_id = ?"
 	                            " AND assignee_id = ?", "ii", person_id, user_id), &one);
 }
 
@@ -453,7 +436,7 @@ int store_pipeline_move(struct db_conn *c, long long person_id, long long to_sta
 	             "iiiiii", to_stage, at, to_stage, to_stage, to_stage, person_id);
 	if (rc < 0)
 		return rc;
-	rc = sp_int(sp_prepare(c, "INSERT INTO stage_events (person_id, from_stage_id, to_stage_id, at,"
+	rc = db_step_int(sp_prepare(c, "INSERT INTO stage_events (person_id, from_stage_id, to_stage_id, at,"
 	                          " by_user, reason, time_in_from) VALUES (?, ?, ?, ?, ?, ?, ?)"
 	                          " RETURNING id",
 	                       "iiiidti", person_id, from, to_stage, at, by, reason,
@@ -519,7 +502,7 @@ int store_pipeline_absorb(struct db_conn *c, long long keep, long long drop)
 
 int store_call_insert(struct db_conn *c, const struct store_call *call, long long *id)
 {
-	int rc = sp_int(sp_prepare(c,
+	int rc = db_step_int(sp_prepare(c,
 		"INSERT INTO calls (person_id, caller_id, at, outcome, office, timeline, readiness, needs,"
 		" notes, next_stage_id, task_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 		"iditttdttdd", call->person_id, call->caller_id, call->at, call->outcome, call->office,
@@ -550,7 +533,7 @@ int store_task_insert(struct db_conn *c, long long person_id, long long assignee
                       const char *title, long long due_at, long long by, long long at,
                       long long *id)
 {
-	int rc = sp_int(sp_prepare(c,
+	int rc = db_step_int(sp_prepare(c,
 		"INSERT INTO tasks (person_id, assignee_id, title, due_at, done_at, created_by, created_at)"
 		" VALUES (?, ?, ?, ?, NULL, ?, ?) RETURNING id",
 		"ditidi", person_id, assignee, title, due_at, by, at), id);
@@ -608,7 +591,7 @@ int store_tasks_list(struct db_conn *c, long long assignee, long long person_id,
 
 int store_tag_find(struct db_conn *c, const char *name, long long *id)
 {
-	return sp_int(sp_prepare(c, "SELECT id FROM tags WHERE name = ?", "t", name), id);
+	return db_step_int(sp_prepare(c, "SELECT id FROM tags WHERE name = ?", "t", name), id);
 }
 
 int store_tag_ensure(struct db_conn *c, const char *name, long long at, long long *id)
@@ -617,7 +600,7 @@ int store_tag_ensure(struct db_conn *c, const char *name, long long at, long lon
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	rc = sp_int(sp_prepare(c, "INSERT INTO tags (name, created_at) VALUES (?, ?) RETURNING id",
+	rc = db_step_int(sp_prepare(c, "INSERT INTO tags (name, created_at) VALUES (?, ?) RETURNING id",
 	                       "ti", name, at), id);
 	return rc == 1 ? 0 : sp_error(rc);
 }
@@ -640,7 +623,7 @@ int store_person_tag_remove(struct db_conn *c, long long person_id, long long ta
 
 int store_person_tag_count(struct db_conn *c, long long person_id, long long *n)
 {
-	int rc = sp_int(sp_prepare(c, "SELECT count(*) FROM person_tags WHERE person_id = ?", "i",
+	int rc = db_step_int(sp_prepare(c, "SELECT count(*) FROM person_tags WHERE person_id = ?", "i",
 	                           person_id), n);
 
 	return rc == 1 ? 0 : sp_error(rc);
@@ -691,7 +674,7 @@ int store_tags_list(struct db_conn *c, json_t **rows)
 int store_view_insert(struct db_conn *c, long long owner, const char *name, const char *query,
                       long long at, long long *id)
 {
-	int rc = sp_int(sp_prepare(c, "INSERT INTO saved_views (owner_id, name, query, created_at)"
+	int rc = db_step_int(sp_prepare(c, "INSERT INTO saved_views (owner_id, name, query, created_at)"
 	                              " VALUES (?, ?, ?, ?) RETURNING id", "dtti", owner, name, query,
 	                           at), id);
 
@@ -868,7 +851,7 @@ int store_dropoff(struct db_conn *c, long long cutoff, int limit, json_t **peopl
 		snames, "ti", by_state);
 	if (rc < 0)
 		goto fail;
-	rc = sp_int(sp_prepare(c,
+	rc = db_step_int(sp_prepare(c,
 		"SELECT count(*) FROM person_pipeline pp JOIN pipeline_stages st ON st.id = pp.stage_id"
 		" WHERE pp.first_call_at IS NULL AND pp.entered_at < ? AND st.in_queue = 1", "i", cutoff),
 		total);
@@ -923,10 +906,10 @@ int store_funnel_median(struct db_conn *c, long long stage_id, const char *month
 	*median = 0;
 	*n = 0;
 	if (month == NULL && source == NULL)
-		rc = sp_int(sp_prepare(c, "SELECT count(*) FROM stage_events WHERE from_stage_id = ?"
+		rc = db_step_int(sp_prepare(c, "SELECT count(*) FROM stage_events WHERE from_stage_id = ?"
 		                          " AND time_in_from IS NOT NULL", "i", stage_id), n);
 	else
-		rc = sp_int(sp_prepare(c,
+		rc = db_step_int(sp_prepare(c,
 			"SELECT count(*) FROM stage_events e JOIN person_pipeline pp ON pp.person_id = e.person_id"
 			" JOIN people p ON p.id = e.person_id WHERE e.from_stage_id = ?"
 			" AND e.time_in_from IS NOT NULL AND" SP_FUNNEL_FILTER,
