@@ -125,21 +125,13 @@ static int store_people_set_int(json_t *obj, const char *key, long long v)
 
 static int store_people_find_one(struct db_stmt *s, const char *value, long long *person_id)
 {
-	int rc;
-
 	if (s == NULL)
 		return DB_ERROR;
 	if (db_bind_text(s, 1, value) != DB_OK) {
 		db_done(s);
 		return DB_ERROR;
 	}
-	rc = db_step(s);
-	if (rc == DB_ROW)
-		*person_id = db_col_int(s, 0);
-	db_done(s);
-	if (rc == DB_ROW)
-		return 1;
-	return rc == DB_DONE ? 0 : store_people_step_error(rc);
+	return db_step_int(s, person_id);
 }
 
 int store_people_find_by_email(struct db_conn *c, const char *email, long long *person_id)
