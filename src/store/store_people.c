@@ -167,11 +167,32 @@ static const char store_people_insert_sql[] =
 	" consent_email, consent_sms, consent_share, demographics, created_at, updated_at)"
 	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 
+/* PostgreSQL: one statement; an update that leaves every indexed column as
+ * it was is a heap-only tuple update there and touches no index. */
 static const char store_people_update_sql[] =
 	"UPDATE people SET first_name = ?, last_name = ?, preferred_name = ?, address1 = ?,"
 	" address2 = ?, city = ?, state = ?, zip = ?, birth_date = ?, age_range = ?, issues = ?,"
 	" why_run = ?, source = ?, ref_code = ?, consent_email = ?, consent_sms = ?,"
 	" consent_share = ?, demographics = ?, created_at = ?, updated_at = ? WHERE id = ?";
+
+/* SQLite: two statements. SQLite rewrites the entries of every index whose
+ * column an UPDATE assigns, even to the value it already has: one statement
+ * setting every column would rewrite all the people indexes for each repeat
+ * signup, dirtying a random leaf page of each (most of a busy intake's
+ * write-ahead log). So the first statement sets only the columns no index
+ * covers, and the second the indexed ones (first_name, last_name, state,
+ * source, created_at: the people indexes of schema.c and schema_search.c)
+ * only when one of them differs from the stored value; ?21 is the id. */
+static const char store_people_update_plain_sql[] =
+	"UPDATE people SET preferred_name = ?3, address1 = ?4, address2 = ?5, city = ?6,"
+	" zip = ?8, birth_date = ?9, age_range = ?10, issues = ?11, why_run = ?12,"
+	" ref_code = ?14, consent_email = ?15, consent_sms = ?16, consent_share = ?17,"
+	" demographics = ?18, updated_at = ?20 WHERE id = ?21";
+
+static const char store_people_update_indexed_sql[] =
+	"UPDATE people SET first_name = ?1, last_name = ?2, state = ?7, source = ?13,"
+	" created_at = ?19 WHERE id = ?21 AND (first_name IS NOT ?1 OR last_name IS NOT ?2"
+	" OR state IS NOT ?7 OR source IS NOT ?13 OR created_at IS NOT ?19)";
 
 static const char store_people_load_sql[] =
 	"SELECT first_name, last_name, preferred_name, address1, address2, city, state, zip,"
@@ -219,10 +240,11 @@ int store_people_insert(struct db_conn *c, json_t *row, const void *demo, size_t
 	return rc == DB_ROW ? 0 : store_people_step_error(rc);
 }
 
-int store_people_update(struct db_conn *c, long long id, json_t *row, const void *demo,
-                        size_t demolen)
+/* Runs one of the two update statements with parameters 1..21. */
+static int store_people_update_step(struct db_conn *c, const char *sql, long long id,
+                                    json_t *row, const void *demo, size_t demolen)
 {
-	struct db_stmt *s = db_prepare(c, store_people_update_sql);
+	struct db_stmt *s = db_prepare(c, sql);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -231,6 +253,19 @@ int store_people_update(struct db_conn *c, long long id, json_t *row, const void
 		return DB_ERROR;
 	}
 	return store_people_run(s);
+}
+
+int store_people_update(struct db_conn *c, long long id, json_t *row, const void *demo,
+                        size_t demolen)
+{
+	int rc;
+
+	if (db_conn_dialect(c) == DB_DIALECT_POSTGRES)
+		return store_people_update_step(c, store_people_update_sql, id, row, demo, demolen);
+	rc = store_people_update_step(c, store_people_update_plain_sql, id, row, demo, demolen);
+	if (rc < 0)
+		return rc;
+	return store_people_update_step(c, store_people_update_indexed_sql, id, row, demo, demolen);
 }
 
 int store_people_load(struct db_conn *c, long long id, json_t **row, unsigned char **demo,

@@ -341,6 +341,75 @@ static void test_signup_same_email_other_case_merges(void **state)
 	json_decref(raw2);
 }
 
+/* store_people_update on SQLite is two statements (the indexed columns only
+ * when one changed): either way every column and every people index must
+ * end up with the new values. */
+struct update_job {
+	long long id;
+	json_t   *row;
+};
+
+static int update_run(struct db_conn *c, void *arg)
+{
+	struct update_job *j = arg;
+
+	return store_people_update(c, j->id, j->row, NULL, 0);
+}
+
+/* The stored row of person id, read on a read connection (caller decrefs). */
+static json_t *load_row(struct fixture *fx, long long id)
+{
+	struct db_conn *c = db_read_begin(fx->db);
+	json_t *row = NULL;
+
+	assert_int_equal(store_people_load(c, id, &row, NULL, NULL), 1);
+	db_read_end(fx->db, c);
+	assert_non_null(row);
+	return row;
+}
+
+static void test_update_plain_and_indexed_columns(void **state)
+{
+	struct fixture *fx = *state;
+	json_t *p = person_new("Mia", "Okafor", "mia@example.com", NULL, "10001", "NY");
+	struct signup_result res = signup(fx, p);
+	struct update_job job;
+	json_t *row;
+
+	job.id = res.person_id;
+	/* Only columns no index covers: the city and updated_at. */
+	row = load_row(fx, res.person_id);
+	json_object_set_new(row, "city", json_string("New York"));
+	json_object_set_new(row, "updated_at", json_integer(1800000000));
+	job.row = row;
+	assert_int_equal(db_write(fx->db, update_run, &job), 0);
+	json_decref(row);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people WHERE id = ? AND city = 'New York'"
+	                           " AND updated_at = 1800000000 AND last_name = 'Okafor'"
+	                           " AND state = 'NY'", res.person_id), 1);
+	/* Then indexed ones: the name, the state and the source. */
+	row = load_row(fx, res.person_id);
+	json_object_set_new(row, "last_name", json_string("Okafor-Reyes"));
+	json_object_set_new(row, "state", json_string("NJ"));
+	json_object_set_new(row, "source", json_string("partner"));
+	job.row = row;
+	assert_int_equal(db_write(fx->db, update_run, &job), 0);
+	json_decref(row);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people INDEXED BY people_name"
+	                           " WHERE last_name = 'Okafor-Reyes' AND id = ?", res.person_id), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people INDEXED BY people_name"
+	                           " WHERE last_name = 'Okafor'", 0), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people INDEXED BY people_state"
+	                           " WHERE state = 'NJ' AND id = ?", res.person_id), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people INDEXED BY people_source"
+	                           " WHERE source = 'partner' AND id = ?", res.person_id), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people WHERE id = ? AND city = 'New York'",
+	                       res.person_id), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM pragma_integrity_check"
+	                           " WHERE integrity_check <> 'ok'", 0), 0);
+	json_decref(p);
+}
+
 static void test_signup_same_phone_new_email_merges(void **state)
 {
 	struct fixture *fx = *state;
@@ -1302,6 +1371,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_signup_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signup_same_email_other_case_merges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_plain_and_indexed_columns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signup_same_phone_new_email_merges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signup_conflict_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signup_concurrent_same_person, setup, teardown),
