@@ -41,6 +41,7 @@
 #include "lib/utf8.h"
 #include "store/store_audit.h"
 #include "store/store_people.h"
+#include "store/store_search_queue.h"
 
 /* How many submissions, notes and flags the person page and the flag list
  * show (newest submissions and notes; oldest open flags first). */
@@ -406,7 +407,7 @@ static int people_signup_merge(struct db_conn *c, struct people_signup_job *job,
 		goto fail;
 	/* The search row changes only with a new contact, a name or the ZIP:
 	 * a repeat that adds nothing costs the index nothing. */
-	rc = added || !people_indexed_same(indexed, row) ? store_people_fts_refresh_later(c, id) : 0;
+	rc = added || !people_indexed_same(indexed, row) ? store_search_queue_add(c, id) : 0;
 fail:
 	json_decref(indexed);
 	free(old);
@@ -797,6 +798,12 @@ int people_search(struct db *db, const struct people_query *q, json_t **rows, lo
 		}
 	}
 
+	/* A text or phone search reads the search index: on SQLite, index the
+	 * people still queued for it first, so it finds every committed change. */
+	if ((f.text || f.phone_digits) && store_search_catch_up(db) < 0) {
+		log_error("people_search: cannot bring the search index up to date");
+		return -1;
+	}
 	c = store_people_read_begin(db);
 	rc = store_people_search(c, &f, rows, total);
 	store_people_read_end(db, c);

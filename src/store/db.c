@@ -390,6 +390,22 @@ int db_exec_cached(struct db_conn *c, const char *sql)
 	return rc == DB_DONE || rc == DB_ROW ? DB_OK : rc;
 }
 
+int db_exec_cached_int(struct db_conn *c, const char *sql, long long v)
+{
+	struct db_stmt *s = db_prepare(c, sql);
+	int rc;
+
+	if (s == NULL)
+		return DB_ERROR;
+	if (db_bind_int(s, 1, v) != DB_OK) {
+		db_done(s);
+		return DB_ERROR;
+	}
+	rc = db_step(s);
+	db_done(s);
+	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERROR;
+}
+
 int db_conn_main_triggers(struct db_conn *c, int on)
 {
 	if (!c || IS_PG(c))

@@ -261,5 +261,6 @@ const struct migration migrations[] = {
 	{ 7, "shared rate limits", schema_v7_ratelimit_sqlite, schema_v7_ratelimit_postgres },
 	{ 8, "people list at scale: state and name index", schema_v8_search_sqlite,
 	  schema_v8_search_postgres },
+	{ 9, "search index queue", schema_v9_search_queue_sqlite, schema_v9_search_queue_postgres },
 };
 const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);

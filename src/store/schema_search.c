@@ -1,6 +1,8 @@
 /*
- * schema_search.c — migration 8: indexes the staff people list needs at
- * 1M people (measured by bench/people.sh).
+ * schema_search.c — the search migrations. Migration 8: indexes the staff
+ * people list needs at 1M people (measured by bench/people.sh). Migration
+ * 9: the queue of people waiting for SQLite's search index
+ * (store_search_queue.c).
  *
  * people_state_name (state, last_name, first_name) gives the list sorted
  * by state (state, then name) and one state's people sorted by name in
@@ -18,3 +20,17 @@ const char schema_v8_search_sqlite[] =
 
 const char schema_v8_search_postgres[] =
 	"CREATE INDEX people_state_name ON people(state, last_name, first_name);";
+
+/* One row per person whose people_fts row is not yet current. PostgreSQL
+ * writes its search rows in the changing transaction and never fills it;
+ * it has the table too, so both engines list the same tables. No foreign
+ * key: a queued person merged away is just dropped from the queue. */
+const char schema_v9_search_queue_sqlite[] =
+	"CREATE TABLE people_fts_pending (person_id INTEGER PRIMARY KEY);"
+	/* people who were never indexed: none today, since every writer
+	 * indexed at once, but a database is not assumed to be perfect */
+	"INSERT INTO people_fts_pending (person_id)"
+	" SELECT id FROM people WHERE id NOT IN (SELECT rowid FROM people_fts);";
+
+const char schema_v9_search_queue_postgres[] =
+	"CREATE TABLE people_fts_pending (person_id BIGINT PRIMARY KEY);";

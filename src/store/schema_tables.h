@@ -46,8 +46,9 @@ extern const struct schema_table schema_tables[];
 extern const size_t schema_tables_count;
 
 /* Tables that are not data: schema_migrations (each engine records its own
- * migrations) and the PostgreSQL search rows (people_search, rebuilt from
- * people by the copy). SQLite's people_fts is a virtual table and its
+ * migrations), the PostgreSQL search rows (people_search, rebuilt from
+ * people by the copy) and SQLite's search queue (people_fts_pending: the
+ * copy indexes every person it writes). SQLite's people_fts is a virtual table and its
  * shadow tables are not base tables, so neither is listed. */
 extern const char *const schema_tables_derived[];
 extern const size_t schema_tables_derived_count;

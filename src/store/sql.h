@@ -129,6 +129,10 @@ int db_conn_last_error(struct db_conn *c);
  * again each time (the writer's BEGIN/SAVEPOINT/COMMIT, the counters'
  * per-group flush). Returns DB_OK (done, or a row ignored) or < 0. */
 int db_exec_cached(struct db_conn *c, const char *sql);
+/* The same for a constant statement with one integer parameter (?1 = v)
+ * and no rows: an INSERT, UPDATE or DELETE keyed by an id. Returns DB_OK
+ * or < 0. */
+int db_exec_cached_int(struct db_conn *c, const char *sql, long long v);
 /* Resets every statement of c still running (a caller forgot db_done), so
  * no read snapshot or write stays open; logs each one. */
 void db_conn_reset_statements(struct db_conn *c);
@@ -173,6 +177,8 @@ extern const char schema_v7_ratelimit_postgres[];
 /* Migration 8, the people list at scale (schema_search.c): people_state_name. */
 extern const char schema_v8_search_sqlite[];
 extern const char schema_v8_search_postgres[];
+extern const char schema_v9_search_queue_sqlite[];
+extern const char schema_v9_search_queue_postgres[];
 /* Migration 2, security (schema_security.c): TOTP columns, login_pending. */
 extern const char schema_v2_security_sqlite[];
 extern const char schema_v2_security_postgres[];

@@ -36,6 +36,7 @@
 #include "lib/limits.h"
 #include "store/sql.h"
 #include "store/store_pipeline.h"
+#include "store/store_search_queue.h"
 
 _Static_assert(STORE_PEOPLE_RETRY == DB_RETRY, "store_people.h mirrors DB_RETRY");
 
@@ -654,13 +655,6 @@ fail:
 	return rc;
 }
 
-int store_people_fts_refresh_later(struct db_conn *c, long long id)
-{
-	if (db_conn_dialect(c) == DB_DIALECT_POSTGRES)
-		return store_people_fts_refresh(c, id);
-	return db_write_defer(c, store_people_fts_refresh, id);
-}
-
 int store_people_fts_insert(struct db_conn *c, long long id, json_t *row, const char *email,
                             const char *phone)
 {
@@ -669,13 +663,11 @@ int store_people_fts_insert(struct db_conn *c, long long id, json_t *row, const 
 	const char *v, *zip;
 	int rc = DB_ERROR;
 
-	/* SQLite: FTS5 writes its pending terms out as a new segment at every
-	 * savepoint of a transaction it has joined — with one savepoint per
-	 * job, a segment (and its merges) per signup. Left to the end of the
-	 * group, the whole group's rows go out as one segment at COMMIT: the
-	 * same commit, so the index is still exact and current for staff. */
+	/* SQLite: FTS5 writes a segment at every savepoint and commit it joins;
+	 * the person is queued and indexed with thousands of others
+	 * (store_search_queue.c), and searches catch the queue up first. */
 	if (db_conn_dialect(c) == DB_DIALECT_SQLITE)
-		return db_write_defer(c, store_people_fts_refresh, id);
+		return store_search_queue_add(c, id);
 	buf_init(&name, 3 * LIMIT_NAME + 8);
 	buf_init(&contact, STORE_FTS_CONTACT_MAX);
 	/* The same text store_people_fts_refresh() would build. */

@@ -94,14 +94,10 @@ int store_people_choices(struct db_conn *c, long long id, json_t *into);
 /* Rewrites person id's row of the search index from their current name,
  * emails, phones and ZIP. Call after any change to those. */
 int store_people_fts_refresh(struct db_conn *c, long long id);
-/* store_people_fts_refresh() for a writer job that may be one of many in
- * a group: on SQLite it runs once, at the end of the group, before COMMIT
- * (db_write_defer); on PostgreSQL at once. */
-int store_people_fts_refresh_later(struct db_conn *c, long long id);
 /* Writes the search row of a person just inserted (who has no row yet).
  * PostgreSQL: from the values given — the one email and the phone (or
  * NULL) they were created with — without reading anything back. SQLite:
- * as store_people_fts_refresh_later() (see why in store_people.c). */
+ * queues them (store_search_queue_add). */
 int store_people_fts_insert(struct db_conn *c, long long id, json_t *row, const char *email,
                             const char *phone);
 

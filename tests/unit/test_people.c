@@ -34,10 +34,12 @@
 #include "domain/person.h"
 #include "domain/roles.h"
 #include "domain/sealed.h"
+#include "lib/limits.h"
 #include "store/db.h"
 #include "store/sql.h"
 #include "store/store_audit.h"
 #include "store/store_people.h"
+#include "store/store_search_queue.h"
 
 struct fixture {
 	char        dir[64];
@@ -269,7 +271,14 @@ static void test_signup_new(void **state)
 	assert_int_equal(count_people(fx), 1);
 	assert_int_equal(q_int(fx, "SELECT created_at FROM people WHERE id = ?", res.person_id),
 	                 1700000000);
+	/* Queued for the search index in the signup's own commit; a search
+	 * (or anything calling store_search_catch_up) indexes them. */
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts_pending WHERE person_id = ?",
+	                       res.person_id), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts WHERE rowid = ?", res.person_id), 0);
+	assert_int_equal(search_q(fx, "Jane", NULL), 1);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts WHERE rowid = ?", res.person_id), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts_pending", 0), 0);
 
 	got = get_person(fx, &viewer_volunteer, res.person_id);
 	assert_string_equal(str_of(got, "first_name"), "Jane");
@@ -574,6 +583,7 @@ static void test_signup_concurrent_same_person(void **state)
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM submissions WHERE person_id = ?",
 	                       args[0].person_id), 16);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM person_emails", 0), 1);
+	assert_int_equal(store_search_catch_up(fx->db), 0);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts", 0), 1);
 }
 
@@ -978,6 +988,66 @@ static void test_search_filters_sort_paging(void **state)
 	json_decref(rows);
 }
 
+/* Runs the SQL of arg in a writer job. The statement cache knows SQL by
+ * its address: each text needs a buffer of its own. */
+static int exec_run(struct db_conn *c, void *arg)
+{
+	struct db_stmt *s = db_prepare(c, arg);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = db_step(s);
+	db_done(s);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+/* The search queue (store_search_queue.c): a group indexes it once it holds
+ * LIMIT_SEARCH_QUEUE_DRAIN_AT people, queued people merged away or deleted
+ * since are dropped, and a catch-up indexes a queue longer than one chunk. */
+static void test_search_queue_drains(void **state)
+{
+	struct fixture *fx = *state;
+	char queue_sql[512], people_sql[512];
+	json_t *p;
+	struct signup_result res;
+	long long n = -1;
+
+	/* One short of the threshold, ids no person has (deleted since). */
+	snprintf(queue_sql, sizeof(queue_sql),
+	         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+	         " INSERT INTO people_fts_pending (person_id) SELECT 1000000 + i FROM n",
+	         LIMIT_SEARCH_QUEUE_DRAIN_AT - 1);
+	assert_int_equal(db_write(fx->db, exec_run, queue_sql), 0);
+	assert_int_equal(store_search_queued(fx->db, &n), 0);
+	assert_int_equal(n, LIMIT_SEARCH_QUEUE_DRAIN_AT - 1);
+	/* The signup that reaches it indexes the whole queue in its commit. */
+	p = person_new("Queue", "Reacher", "reacher@example.com", NULL, "30301", "GA");
+	res = signup(fx, p);
+	json_decref(p);
+	assert_int_equal(res.outcome, SIGNUP_NEW);
+	assert_int_equal(store_search_queued(fx->db, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts WHERE rowid = ?", res.person_id), 1);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts", 0), 1);
+
+	/* More people queued than one chunk indexes: a catch-up takes them all. */
+	snprintf(people_sql, sizeof(people_sql),
+	         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+	         " INSERT INTO people (first_name, last_name, zip, created_at, updated_at)"
+	         " SELECT 'Bulk', 'Person' || i, '10001', 1600000000, 1600000000 FROM n",
+	         LIMIT_SEARCH_QUEUE_CHUNK + 10);
+	assert_int_equal(db_write(fx->db, exec_run, people_sql), 0);
+	assert_int_equal(db_write(fx->db, exec_run,
+		"INSERT INTO people_fts_pending (person_id) SELECT id FROM people"
+		" WHERE first_name = 'Bulk'"), 0);
+	assert_int_equal(store_search_catch_up(fx->db), 0);
+	assert_int_equal(store_search_queued(fx->db, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts", 0), LIMIT_SEARCH_QUEUE_CHUNK + 11);
+	assert_int_equal(search_q(fx, "Person4105", NULL), 1);
+}
+
 /* Many people so the planner's choices are the ones it makes on real data. */
 static int bulk_people_run(struct db_conn *c, void *arg)
 {
@@ -1380,6 +1450,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_search_hostile_fts_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_filters_sort_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_plans_use_indexes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_search_queue_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_add_audited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_moves_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_with_keys_merges_demographics, setup, teardown),
