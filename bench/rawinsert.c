@@ -7,12 +7,15 @@
  * triggers).
  *
  * A lead here is what a new person costs the intake path: a people row, an
- * email, a phone, the search-index row, the submission and its intake link.
- * The compliance counters are written as onramp's writer writes them
- * (store_counters.c): the schema's per-row triggers off on this connection,
- * and each counter that changed upserted once per transaction. No
- * validation, no dedupe lookups, no HTTP: whatever onramp does above this
- * is its own cost.
+ * email, a phone, the submission and its intake link, the pipeline entry
+ * and its stage event, and the search index's queue row. The search index
+ * itself (people_fts) is written as onramp writes it
+ * (store_search_queue.c): once 1,024 people are queued, the transaction
+ * that got there indexes them all and empties the queue. The compliance
+ * counters are written as onramp's writer writes them (store_counters.c):
+ * the schema's per-row triggers off on this connection, and each counter
+ * that changed upserted once per transaction. No validation, no dedupe
+ * lookups, no HTTP: whatever onramp does above this is its own cost.
  *
  * Usage: rawinsert DB SECONDS [BATCH]   prints "rows N" and "seconds S"
  */
@@ -66,9 +69,9 @@ static void raw_exec(sqlite3 *db, const char *sql)
 int main(int argc, char **argv)
 {
 	sqlite3 *db;
-	sqlite3_stmt *person, *email, *phone, *fts, *sub, *link, *count;
+	sqlite3_stmt *person, *email, *phone, *fts, *sub, *link, *count, *entry, *event, *queue, *dequeue;
 	double start, seconds;
-	long long rows = 0, form_id, id, sub_id, batch = 256, i;
+	long long rows = 0, form_id, id, sub_id, batch = 256, i, stage, indexed = 0, queued = 0, first_id = 0;
 	char text[128], tel[32];
 	char *end;
 
@@ -105,6 +108,23 @@ int main(int argc, char **argv)
 	                       " '{\"utm_source\":\"bench\"}', ?)");
 	count = raw_prepare(db, "INSERT INTO intake_counters (name, bucket, value) VALUES (?, ?, ?)"
 	                        " ON CONFLICT (name, bucket) DO UPDATE SET value = value + excluded.value");
+	entry = raw_prepare(db, "INSERT INTO person_pipeline (person_id, stage_id, stage_since,"
+	                        " max_position, signup_month, entered_at) VALUES (?, ?, ?, 1, '2026-12', ?)");
+	event = raw_prepare(db, "INSERT INTO stage_events (person_id, from_stage_id, to_stage_id, at,"
+	                        " reason) VALUES (?, NULL, ?, ?, 'signup')");
+	queue = raw_prepare(db, "INSERT OR IGNORE INTO people_fts_pending (person_id) VALUES (?)");
+	dequeue = raw_prepare(db, "DELETE FROM people_fts_pending WHERE person_id <= ?");
+	{
+		sqlite3_stmt *first = raw_prepare(db, "SELECT id FROM pipeline_stages WHERE active = 1"
+		                                      " ORDER BY position, id LIMIT 1");
+
+		if (sqlite3_step(first) != SQLITE_ROW) {
+			fprintf(stderr, "rawinsert: no pipeline stage\n");
+			return 1;
+		}
+		stage = sqlite3_column_int64(first, 0);
+		sqlite3_finalize(first);
+	}
 	start = raw_now();
 	while (raw_now() - start < seconds) {
 		raw_exec(db, "BEGIN IMMEDIATE");
@@ -121,6 +141,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			id = sqlite3_column_int64(person, 0);
+			if (rows == 0)
+				first_id = id;
 			sqlite3_reset(person);
 			sqlite3_bind_text(email, 1, text, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int64(email, 2, id);
@@ -130,10 +152,9 @@ int main(int argc, char **argv)
 			sqlite3_bind_int64(phone, 2, id);
 			sqlite3_bind_int64(phone, 3, at);
 			raw_step(db, phone);
-			sqlite3_bind_int64(fts, 1, id);
-			sqlite3_bind_text(fts, 2, "Bench Lead", -1, SQLITE_STATIC);
-			sqlite3_bind_text(fts, 3, text, -1, SQLITE_TRANSIENT);
-			raw_step(db, fts);
+			sqlite3_bind_int64(queue, 1, id);
+			raw_step(db, queue);
+			queued++;
 			sqlite3_bind_int64(sub, 1, id);
 			sqlite3_bind_text(sub, 2, "{\"email\":\"x\",\"first_name\":\"Bench\"}", -1, SQLITE_STATIC);
 			sqlite3_bind_int64(sub, 3, at);
@@ -147,6 +168,28 @@ int main(int argc, char **argv)
 			sqlite3_bind_int64(link, 2, form_id);
 			sqlite3_bind_int64(link, 3, at);
 			raw_step(db, link);
+			sqlite3_bind_int64(entry, 1, id);
+			sqlite3_bind_int64(entry, 2, stage);
+			sqlite3_bind_int64(entry, 3, at);
+			sqlite3_bind_int64(entry, 4, at);
+			raw_step(db, entry);
+			sqlite3_bind_int64(event, 1, id);
+			sqlite3_bind_int64(event, 2, stage);
+			sqlite3_bind_int64(event, 3, at);
+			raw_step(db, event);
+		}
+		if (queued >= 1024) {
+			/* the queued people's search rows, in this transaction */
+			for (; indexed < rows; indexed++) {
+				snprintf(text, sizeof(text), "raw-%lld@example.org", indexed);
+				sqlite3_bind_int64(fts, 1, first_id + indexed);
+				sqlite3_bind_text(fts, 2, "Bench Lead", -1, SQLITE_STATIC);
+				sqlite3_bind_text(fts, 3, text, -1, SQLITE_TRANSIENT);
+				raw_step(db, fts);
+			}
+			sqlite3_bind_int64(dequeue, 1, first_id + rows - 1);
+			raw_step(db, dequeue);
+			queued = 0;
 		}
 		{
 			/* the batch's counters, one upsert each, as onramp's writer */
@@ -179,6 +222,10 @@ int main(int argc, char **argv)
 	sqlite3_finalize(sub);
 	sqlite3_finalize(link);
 	sqlite3_finalize(count);
+	sqlite3_finalize(entry);
+	sqlite3_finalize(event);
+	sqlite3_finalize(queue);
+	sqlite3_finalize(dequeue);
 	sqlite3_close(db);
 	return 0;
 }
