@@ -1,13 +1,14 @@
 #!/bin/sh
 # intake.sh — the lead intake benchmark (`make bench` runs it from run.sh).
 #
-# In one run, on loopback, durable commits (WAL, synchronous=FULL):
+# In one run, on loopback, durable commits (a lead is answered after the fsync
+# of its WAL frames: onramp's syncer; synchronous=FULL in rawinsert):
 #   1. the HTTP limit: bench/hello (libmicrohttpd hello-world, same daemon
 #      flags) under wrk -t2 -c64;
 #   2. the storage limit: bench/rawinsert, the rows of a new lead inserted
 #      straight into SQLite in batched transactions, on a database made by
-#      `onramp migrate` (same schema and search index; the counters upserted
-#      once per transaction, as onramp's writer does);
+#      `onramp migrate` (same schema; the counters upserted once per
+#      transaction and the search index written in bulk, as onramp does);
 #   3. the intake: onramp serve with 300 forms (made with `onramp form add`,
 #      each with a field mapping) under wrk -t2 -c64 --latency -s
 #      bench/intake.lua: JSON leads to random forms, ~30% repeats of an
@@ -140,7 +141,7 @@ leads_counted=$(q "SELECT sum(value) FROM intake_counters WHERE name = 'form_lea
 ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
 limit=$(awk -v a="$hello_rps" -v b="$raw_rps" 'BEGIN { print (a < b) ? a : b }')
 echo
-echo "Lead intake — loopback, wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s, $(nproc) CPUs, synchronous=FULL, $NFORMS forms"
+echo "Lead intake — loopback, wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s, $(nproc) CPUs, durable commits, $NFORMS forms"
 echo "  intake POST /intake/KEY (JSON): $intake_rps leads/s, p50 $(ms "$p50") ms, p99 $(ms "$p99") ms  (target >= 20000/s)"
 echo "  HTTP limit (hello-world, same server flags): $hello_rps req/s -> intake/hello $(awk -v a="$intake_rps" -v b="$hello_rps" 'BEGIN { printf "%.3f", a / b }')"
 echo "  storage limit (raw SQLite, $BATCH leads per transaction): $raw_rps leads/s -> intake/raw $(awk -v a="$intake_rps" -v b="$raw_rps" 'BEGIN { printf "%.3f", a / b }')"

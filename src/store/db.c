@@ -413,6 +413,20 @@ int db_conn_main_triggers(struct db_conn *c, int on)
 	return db_sqlite_conn_main_triggers(SQ_C(c), on);
 }
 
+int db_conn_defer_sync(struct db_conn *c)
+{
+	if (!c)
+		return DB_ERROR;
+	return IS_PG(c) ? 0 : db_sqlite_conn_defer_sync(SQ_C(c));
+}
+
+int db_conn_sync(struct db_conn *c)
+{
+	if (!c)
+		return DB_ERROR;
+	return IS_PG(c) ? DB_OK : db_sqlite_conn_sync(SQ_C(c));
+}
+
 long long db_now(void)
 {
 	return (long long)time(NULL);

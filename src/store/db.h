@@ -56,6 +56,7 @@ const char *db_engine_version(void);
 /* Counters of the group-commit writer, for tests and the health page. */
 struct db_stats {
 	unsigned long long groups;  /* transactions the writer committed */
+	unsigned long long synced;  /* of those, the ones made durable (fsynced) */
 	unsigned long long jobs;    /* db_write jobs the writer ran (committed or not) */
 	unsigned long long queued;  /* jobs waiting for the writer right now */
 	unsigned long long retries; /* jobs run again after DB_RETRY */

@@ -60,6 +60,8 @@ int  db_sqlite_conn_in_txn(struct sq_conn *c);
 int  db_sqlite_conn_last_error(struct sq_conn *c);
 void db_sqlite_conn_reset_statements(struct sq_conn *c);
 int  db_sqlite_conn_main_triggers(struct sq_conn *c, int on);
+int  db_sqlite_conn_defer_sync(struct sq_conn *c);
+int  db_sqlite_conn_sync(struct sq_conn *c);
 
 /* ---- PostgreSQL (db_postgres.c) ---- */
 

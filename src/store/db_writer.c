@@ -11,7 +11,14 @@
  *     …
  *   COMMIT                                           (one fsync for all)
  *
- * then wakes the group's callers. On PostgreSQL the SAVEPOINT is not
+ * then wakes the group's callers. On SQLite the fsync is not COMMIT's: the
+ * connection commits with synchronous=NORMAL (the frames are written to the
+ * WAL, still crash-safe) and hands the group's jobs to the syncer thread,
+ * which fsyncs the WAL once for every group committed since its last fsync
+ * and only then wakes their callers (db_conn_defer_sync, db_conn_sync). The
+ * writer runs the next group meanwhile: the disk's flush no longer stalls
+ * it. Other connections may read a group a moment before it is durable; no
+ * caller hears of it before. On PostgreSQL the SAVEPOINT is not
  * waited for (db_exec_deferred): it is sent with the job's first statement
  * that needs an answer, and the job's deferred statements
  * (db_step_deferred) with its RELEASE — RELEASE and ROLLBACK TO always
@@ -29,8 +36,12 @@
  *
  * Invariants:
  * - Only the writer thread touches the connection between start and stop.
- * - A job's result is final only once its group's COMMIT has returned: a
- *   caller never hears "done" for changes that are not durable. If BEGIN or
+ * - A job's result is final only once its group's COMMIT has returned and
+ *   (SQLite) the syncer's fsync after it: a caller never hears "done" for
+ *   changes that are not durable. If that fsync fails, the group's callers
+ *   hear DB_ERROR and every later write is refused until a restart (after a
+ *   failed fsync the kernel may have dropped the pages it could not write,
+ *   so a later fsync that succeeds proves nothing). If BEGIN or
  *   COMMIT fails, or the engine drops the transaction by itself (SQLite may
  *   after SQLITE_FULL or an I/O error), every job whose changes were lost
  *   gets DB_FULL or DB_ERROR; jobs that had failed keep their own value.
@@ -50,7 +61,9 @@
  * - Jobs live on their callers' stacks (the caller blocks until its job is
  *   done), so queueing allocates nothing.
  *
- * Threading: mu guards the queue, the counters and stopping. Each job has
+ * Threading: mu guards the queue, the counters and stopping; smu the
+ * syncer's list of committed jobs (the writer appends, the syncer takes the
+ * whole list). Each job has
  * its own semaphore: the writer posts it after the group's COMMIT, outside
  * mu, so a woken caller never contends for mu with the writer (or with the
  * rest of its group) and touches nothing of the writer once it wakes — only
@@ -103,6 +116,18 @@ struct db_writer {
 	/* Deferred work of the running transaction (db_write_defer). */
 	struct writer_deferred deferred[LIMIT_DB_DEFERRED];
 	size_t              ndeferred;
+	/* The syncer (engines whose COMMIT does not wait for fsync: SQLite).
+	 * smu guards the list of committed jobs waiting for the next fsync and
+	 * sync_stopping; synced (under mu) counts groups made durable. */
+	int                 sync_deferred;
+	pthread_t           syncer;
+	pthread_mutex_t     smu;
+	pthread_cond_t      sync_wake;
+	struct db_job      *sync_head, *sync_tail;
+	unsigned long long  sync_groups;   /* groups in the list (under smu) */
+	int                 sync_stopping;
+	_Atomic int         sync_failed;   /* an fsync failed: refuse every write */
+	unsigned long long  synced;
 };
 
 _Static_assert(LIMIT_DB_GROUP_MAX_PG <= LIMIT_DB_GROUP_MAX,
@@ -295,6 +320,75 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 	}
 }
 
+/* Hands a run group's jobs (committed or not) to the syncer, which posts
+ * them after its next fsync. Writer thread. */
+static void writer_hand_to_syncer(struct db_writer *w, struct db_job **jobs, size_t n,
+                                  unsigned long long groups)
+{
+	size_t k;
+
+	for (k = 0; k + 1 < n; k++)
+		jobs[k]->next = jobs[k + 1];
+	jobs[n - 1]->next = NULL;
+	pthread_mutex_lock(&w->smu);
+	if (w->sync_tail)
+		w->sync_tail->next = jobs[0];
+	else
+		w->sync_head = jobs[0];
+	w->sync_tail = jobs[n - 1];
+	w->sync_groups += groups;
+	pthread_cond_signal(&w->sync_wake);
+	pthread_mutex_unlock(&w->smu);
+}
+
+/* The syncer thread: one fsync for every group committed since the last,
+ * then the callers of all of them are woken. The writer meanwhile runs the
+ * next group, so the disk's flush overlaps the next group's work instead of
+ * stalling it. */
+static void *writer_syncer_main(void *p)
+{
+	struct db_writer *w = p;
+	struct db_job *list, *job, *next;
+	unsigned long long groups;
+	int rc;
+
+	pthread_mutex_lock(&w->smu);
+	for (;;) {
+		while (!w->sync_head && !w->sync_stopping)
+			pthread_cond_wait(&w->sync_wake, &w->smu);
+		if (!w->sync_head)
+			break;  /* stopping, and everything handed over is synced */
+		list = w->sync_head;
+		groups = w->sync_groups;
+		w->sync_head = w->sync_tail = NULL;
+		w->sync_groups = 0;
+		pthread_mutex_unlock(&w->smu);
+
+		/* Every job in list was committed (its frames written) before
+		 * it was handed over: this fsync covers them all. */
+		rc = db_conn_sync(w->c);
+		if (rc < 0 && !w->sync_failed) {
+			log_error("store: the database could not be synced to disk; every write"
+			          " fails from now on (restart the server once the disk is fixed)");
+			w->sync_failed = 1;
+		}
+		pthread_mutex_lock(&w->mu);
+		if (rc >= 0)
+			w->synced += groups;
+		pthread_mutex_unlock(&w->mu);
+		for (job = list; job; job = next) {
+			/* A job is its caller's again once posted: read it first. */
+			next = job->next;
+			if (rc < 0 && job->result >= 0)
+				job->result = DB_ERROR;  /* committed, but not known durable */
+			sem_post(&job->done);
+		}
+		pthread_mutex_lock(&w->smu);
+	}
+	pthread_mutex_unlock(&w->smu);
+	return NULL;
+}
+
 static void *writer_main(void *p)
 {
 	struct db_writer *w = p;
@@ -323,24 +417,52 @@ static void *writer_main(void *p)
 		pthread_mutex_unlock(&w->mu);
 
 		groups = 0;
-		writer_run_group(w, w->batch, n, &groups);
+		if (w->sync_failed) {
+			for (k = 0; k < n; k++)
+				w->batch[k]->result = DB_ERROR;
+		} else {
+			writer_run_group(w, w->batch, n, &groups);
+		}
 
 		pthread_mutex_lock(&w->mu);
 		w->groups += groups;
+		if (!w->sync_deferred)
+			w->synced += groups;  /* COMMIT was the fsync */
 		w->jobs += n;
 		w->retries = w->retries_run;
 		for (k = 0; k + 1 < DB_BATCH_BUCKETS && ((size_t)1 << k) < n; k++)
 			;
 		w->batches[k]++;
 		pthread_mutex_unlock(&w->mu);
-		/* A job is its caller's again once posted: read nothing of it after. */
-		for (k = 0; k < n; k++)
-			sem_post(&w->batch[k]->done);
+		if (w->sync_deferred) {
+			writer_hand_to_syncer(w, w->batch, n, groups);
+		} else {
+			/* A job is its caller's again once posted: read nothing
+			 * of it after. */
+			for (k = 0; k < n; k++)
+				sem_post(&w->batch[k]->done);
+		}
 		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
 	writer_current = NULL;
 	return NULL;
+}
+
+/* Stops the syncer once it has synced and posted everything handed to it. */
+static void writer_stop_syncer(struct db_writer *w)
+{
+	int rc;
+
+	if (!w->sync_deferred)
+		return;
+	pthread_mutex_lock(&w->smu);
+	w->sync_stopping = 1;
+	pthread_cond_signal(&w->sync_wake);
+	pthread_mutex_unlock(&w->smu);
+	rc = pthread_join(w->syncer, NULL);
+	if (rc != 0)
+		log_error("store: joining the syncer thread: %s", strerror(rc));
 }
 
 size_t db_writer_group_max(enum db_dialect dialect)
@@ -366,18 +488,40 @@ int db_writer_start(struct db_conn *c, struct db_writer **out)
 		goto fail_mem;
 	if (pthread_cond_init(&w->wake, NULL) != 0)
 		goto fail_mu;
+	if (pthread_mutex_init(&w->smu, NULL) != 0)
+		goto fail_wake;
+	if (pthread_cond_init(&w->sync_wake, NULL) != 0)
+		goto fail_smu;
 	/* Signals go to the main thread, never to the writer mid-commit. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = db_conn_defer_sync(c);
+	if (rc < 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		log_error("store: cannot set up the writer's syncing");
+		goto fail_sync_wake;
+	}
+	w->sync_deferred = rc;
+	rc = w->sync_deferred ? pthread_create(&w->syncer, NULL, writer_syncer_main, w) : 0;
+	if (rc != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		log_error("store: cannot start the syncer thread: %s", strerror(rc));
+		goto fail_sync_wake;
+	}
 	rc = pthread_create(&w->thread, NULL, writer_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		log_error("store: cannot start the writer thread: %s", strerror(rc));
-		goto fail_wake;
+		writer_stop_syncer(w);
+		goto fail_sync_wake;
 	}
 	*out = w;
 	return 0;
 
+fail_sync_wake:
+	pthread_cond_destroy(&w->sync_wake);
+fail_smu:
+	pthread_mutex_destroy(&w->smu);
 fail_wake:
 	pthread_cond_destroy(&w->wake);
 fail_mu:
@@ -441,9 +585,13 @@ void db_writer_stop(struct db_writer *w)
 	rc = pthread_join(w->thread, NULL);
 	if (rc != 0)
 		log_error("store: joining the writer thread: %s", strerror(rc));
+	/* The writer handed its last group over before it ended. */
+	writer_stop_syncer(w);
 
 	/* Every job is done and posted; a woken caller touches only its own
 	 * job, so the writer can go. */
+	pthread_cond_destroy(&w->sync_wake);
+	pthread_mutex_destroy(&w->smu);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
@@ -456,6 +604,7 @@ void db_writer_stats(struct db_writer *w, struct db_stats *out)
 		return;
 	pthread_mutex_lock(&w->mu);
 	out->groups = w->groups;
+	out->synced = w->synced;
 	out->jobs = w->jobs;
 	out->queued = w->queued;
 	out->retries = w->retries;

@@ -140,6 +140,16 @@ void db_conn_reset_statements(struct db_conn *c);
  * alone; TEMP triggers always fire (store_counters.c). Cached statements
  * are prepared again. Returns DB_OK, or DB_ERROR on PostgreSQL. */
 int db_conn_main_triggers(struct db_conn *c, int on);
+/* Durability apart from COMMIT, for the writer (db_writer.c). SQLite: c's
+ * COMMITs stop waiting for fsync (synchronous=NORMAL, still crash-safe),
+ * and db_conn_sync(c) makes everything committed so far durable — it
+ * touches no SQLite state, so another thread may call it while the writer
+ * runs the next group. Returns 1 if so, 0 if the engine's COMMIT is
+ * durable by itself (PostgreSQL), or < 0. */
+int db_conn_defer_sync(struct db_conn *c);
+/* fdatasync of c's WAL (DB_OK at once where COMMIT is durable). One thread
+ * only. Returns DB_OK or DB_ERROR. */
+int db_conn_sync(struct db_conn *c);
 
 /* The group-commit writer (db_writer.c). It owns c from start to stop:
  * every use of c happens on its thread. */

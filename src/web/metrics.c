@@ -133,6 +133,10 @@ static void metrics_db_render(buf *out, struct db *db)
 	buf_printf(out, "# HELP onramp_db_commits_total Transactions the group-commit writer committed.\n"
 	                "# TYPE onramp_db_commits_total counter\n"
 	                "onramp_db_commits_total %llu\n", st.groups);
+	buf_printf(out, "# HELP onramp_db_commits_durable_total Of those, the ones known to be on"
+	                " disk (fsynced).\n"
+	                "# TYPE onramp_db_commits_durable_total counter\n"
+	                "onramp_db_commits_durable_total %llu\n", st.synced);
 	buf_printf(out, "# HELP onramp_db_write_jobs_total Write jobs (signups, intake, staff"
 	                " writes) the writer ran.\n"
 	                "# TYPE onramp_db_write_jobs_total counter\n"

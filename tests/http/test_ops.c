@@ -93,6 +93,8 @@ static void test_metrics_count_requests_and_commits(void **state)
 	assert_int_equal(metric(client_body(c), "onramp_http_requests_total{method=\"POST\","
 	                                        "route=\"/signup\",status=\"303\"}"), 1);
 	assert_true(metric(client_body(c), "onramp_db_commits_total") > commits);
+	/* the signup's commit was on disk before its 303 */
+	assert_true(metric(client_body(c), "onramp_db_commits_durable_total") > commits);
 	assert_true(metric(client_body(c), "onramp_http_request_duration_seconds_count") >= 5);
 	assert_non_null(strstr(client_body(c), "onramp_db_write_batch_jobs_bucket{le=\"+Inf\"}"));
 	assert_non_null(strstr(client_body(c), "onramp_db_pool_connections{state=\"in_use\"}"));

@@ -633,6 +633,53 @@ static void test_group_commit(void **state)
 	assert_true(after.groups - before.groups <= 2000);
 }
 
+/* Reads PRAGMA synchronous on the writer's own connection. */
+static int job_writer_synchronous(struct db_conn *c, void *arg)
+{
+	return db_step_int(db_prepare(c, "PRAGMA synchronous"), arg) == 1 ? 0 : -1;
+}
+
+/* SQLite's writer commits with synchronous=NORMAL and fsyncs the WAL itself
+ * (its syncer thread) before waking a group's callers: a db_write that
+ * returned was made durable, so right after each one every committed group
+ * is counted as synced — also while other threads keep writing. */
+static void test_writer_syncs_before_answering(void **state)
+{
+	struct fx *f = *state;
+	struct hammer h[4];
+	pthread_t t[4];
+	struct db_stats st;
+	struct ins a;
+	long long mode = -1;
+	int i;
+
+	create_t(f->db);
+	assert_int_equal(db_write(f->db, job_writer_synchronous, &mode), 0);
+	assert_int_equal(mode, 1);  /* NORMAL: the syncer does the fsync */
+	for (i = 0; i < 200; i++) {
+		memset(&a, 0, sizeof(a));
+		a.id = 900000 + i;
+		assert_int_equal(db_write(f->db, job_insert, &a), 0);
+		st = stats_of(f->db);
+		assert_true(st.groups > 0);
+		assert_int_equal(st.synced, st.groups);
+	}
+	for (i = 0; i < 4; i++) {
+		h[i].db = f->db;
+		h[i].thread = i;
+		h[i].n = 300;
+		h[i].failures = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, hammer_main, &h[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(h[i].failures, 0);
+	}
+	st = stats_of(f->db);
+	assert_int_equal(st.synced, st.groups);
+	assert_int_equal(count_rows(f->db, sql_count_t), 200 + 4 * 300);
+}
+
 static void test_failed_job_rolls_back_only_itself(void **state)
 {
 	struct fx *f = *state;
@@ -1475,6 +1522,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statements, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_statement_cache_overflow, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_writer_syncs_before_answering, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_job_rolls_back_only_itself, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_constraint, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_reads_see_committed_writes, fx_setup, fx_teardown),
