@@ -41,44 +41,61 @@ static const char counters_drop_sql[] =
 	"DROP TRIGGER IF EXISTS temp.onramp_count_rejected_ins;"
 	"DROP TABLE IF EXISTS temp.onramp_count_delta;";
 
+/* Ends each mirror trigger: adds the row's delta to its counter's. */
+#define COUNTERS_ADD \
+	" ON CONFLICT (name, bucket) DO UPDATE SET delta = delta + excluded.delta; END;"
+
 static const char counters_mirror_sql[] =
 	"CREATE TEMP TABLE onramp_count_delta ("
-	" name TEXT NOT NULL, bucket TEXT NOT NULL, delta INTEGER NOT NULL);"
+	" name TEXT NOT NULL, bucket TEXT NOT NULL, delta INTEGER NOT NULL,"
+	" PRIMARY KEY (name, bucket)) WITHOUT ROWID;"
 	"CREATE TEMP TRIGGER onramp_count_people_ins AFTER INSERT ON main.people BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('people', '', 1); END;"
+	" INSERT INTO onramp_count_delta VALUES ('people', '', 1)"
+	COUNTERS_ADD
 	"CREATE TEMP TRIGGER onramp_count_people_del AFTER DELETE ON main.people BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('people', '', -1); END;"
+	" INSERT INTO onramp_count_delta VALUES ('people', '', -1)"
+	COUNTERS_ADD
 	"CREATE TEMP TRIGGER onramp_count_emails_ins AFTER INSERT ON main.person_emails BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('emails', '', 1); END;"
+	" INSERT INTO onramp_count_delta VALUES ('emails', '', 1)"
+	COUNTERS_ADD
 	"CREATE TEMP TRIGGER onramp_count_emails_del AFTER DELETE ON main.person_emails BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('emails', '', -1); END;"
+	" INSERT INTO onramp_count_delta VALUES ('emails', '', -1)"
+	COUNTERS_ADD
 	"CREATE TEMP TRIGGER onramp_count_phones_ins AFTER INSERT ON main.person_phones BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('phones', '', 1); END;"
+	" INSERT INTO onramp_count_delta VALUES ('phones', '', 1)"
+	COUNTERS_ADD
 	"CREATE TEMP TRIGGER onramp_count_phones_del AFTER DELETE ON main.person_phones BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('phones', '', -1); END;"
+	" INSERT INTO onramp_count_delta VALUES ('phones', '', -1)"
+	COUNTERS_ADD
 	"CREATE TEMP TRIGGER onramp_count_leads_ins AFTER INSERT ON main.submissions"
 	" WHEN NEW.status = 'accepted' BEGIN"
 	" INSERT INTO onramp_count_delta VALUES ('leads', '', 1),"
-	" ('leads_day', CAST(NEW.received_at / 86400 AS TEXT), 1); END;"
+	" ('leads_day', CAST(NEW.received_at / 86400 AS TEXT), 1)"
+	COUNTERS_ADD
 	"CREATE TEMP TRIGGER onramp_count_leads_del AFTER DELETE ON main.submissions"
 	" WHEN OLD.status = 'accepted' BEGIN"
 	" INSERT INTO onramp_count_delta VALUES ('leads', '', -1),"
-	" ('leads_day', CAST(OLD.received_at / 86400 AS TEXT), -1); END;"
+	" ('leads_day', CAST(OLD.received_at / 86400 AS TEXT), -1)"
+	COUNTERS_ADD
 	"CREATE TEMP TRIGGER onramp_count_form_ins AFTER INSERT ON main.intake_submissions BEGIN"
 	" INSERT INTO onramp_count_delta VALUES ('form_leads', CAST(NEW.form_id AS TEXT), 1),"
-	" ('partner_leads', NEW.partner, 1); END;"
+	" ('partner_leads', NEW.partner, 1)"
+	COUNTERS_ADD
 	"CREATE TEMP TRIGGER onramp_count_form_del AFTER DELETE ON main.intake_submissions BEGIN"
 	" INSERT INTO onramp_count_delta VALUES ('form_leads', CAST(OLD.form_id AS TEXT), -1),"
-	" ('partner_leads', OLD.partner, -1); END;"
+	" ('partner_leads', OLD.partner, -1)"
+	COUNTERS_ADD
 	"CREATE TEMP TRIGGER onramp_count_rejected_ins AFTER INSERT ON main.rejected_leads BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('form_rejected', CAST(NEW.form_id AS TEXT), 1);"
-	" END;";
+	" INSERT INTO onramp_count_delta VALUES ('form_rejected', CAST(NEW.form_id AS TEXT), 1)"
+	COUNTERS_ADD;
 
-/* "WHERE true" keeps SQLite's parser from reading ON CONFLICT as a join's ON. */
+/* The deltas are summed per counter as they are recorded (the TEMP table
+ * is keyed by counter), so the flush is one upsert per changed counter, no
+ * sort. "WHERE true" keeps SQLite's parser from reading ON CONFLICT as a
+ * join's ON. */
 static const char counters_flush_sql[] =
 	"INSERT INTO main.intake_counters (name, bucket, value)"
-	" SELECT name, bucket, sum(delta) FROM temp.onramp_count_delta WHERE true"
-	" GROUP BY name, bucket"
+	" SELECT name, bucket, delta FROM temp.onramp_count_delta WHERE true"
 	" ON CONFLICT (name, bucket) DO UPDATE SET value = value + excluded.value";
 
 struct counters_state {

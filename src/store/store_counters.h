@@ -8,8 +8,9 @@
  * writer, that is seven counter updates per new lead, most of them on the
  * same few rows, each a b-tree write. Here the writer connection turns the
  * main schema's triggers off and mirrors each of them with a TEMP trigger
- * that only appends (name, bucket, delta) to a TEMP table in memory; before
- * the group's COMMIT the deltas are summed into intake_counters, one upsert
+ * that adds its delta to the counter's row of a TEMP table in memory (keyed
+ * by counter, so it stays as small as the set of counters a group touches);
+ * before the group's COMMIT those sums go into intake_counters, one upsert
  * per counter that changed. The triggers still fire on every path through
  * the writer, so no code can forget a count; a job rolled back to its
  * savepoint takes its deltas with it (the TEMP table is part of the same
