@@ -420,6 +420,11 @@ int db_conn_defer_sync(struct db_conn *c)
 	return IS_PG(c) ? 0 : db_sqlite_conn_defer_sync(SQ_C(c));
 }
 
+long long db_last_insert_id(struct db_conn *c)
+{
+	return c && !IS_PG(c) ? db_sqlite_last_insert_id(SQ_C(c)) : 0;
+}
+
 int db_conn_sync(struct db_conn *c)
 {
 	if (!c)

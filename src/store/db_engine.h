@@ -61,6 +61,7 @@ int  db_sqlite_conn_last_error(struct sq_conn *c);
 void db_sqlite_conn_reset_statements(struct sq_conn *c);
 int  db_sqlite_conn_main_triggers(struct sq_conn *c, int on);
 int  db_sqlite_conn_defer_sync(struct sq_conn *c);
+long long db_sqlite_last_insert_id(struct sq_conn *c);
 int  db_sqlite_conn_sync(struct sq_conn *c);
 
 /* ---- PostgreSQL (db_postgres.c) ---- */

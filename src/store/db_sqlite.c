@@ -454,6 +454,11 @@ int db_sqlite_conn_main_triggers(struct sq_conn *c, int on)
 	return DB_OK;
 }
 
+long long db_sqlite_last_insert_id(struct sq_conn *c)
+{
+	return c ? (long long)sqlite3_last_insert_rowid(c->sq) : 0;
+}
+
 long long db_sqlite_changes(struct sq_conn *c)
 {
 	return c ? (long long)sqlite3_changes64(c->sq) : 0;

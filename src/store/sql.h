@@ -102,6 +102,12 @@ int  db_step_int(struct db_stmt *s, long long *out);
 int db_exec(struct db_conn *c, const char *sql);
 /* Rows changed by the last INSERT/UPDATE/DELETE on c. */
 long long db_changes(struct db_conn *c);
+/* SQLite: the rowid of the last row an INSERT on c added (not counting
+ * rows added by triggers). 0 on PostgreSQL, where an insert that needs its
+ * id says RETURNING. A hot insert uses this on SQLite because RETURNING
+ * makes SQLite collect the statement's output (and open a statement
+ * journal inside a savepoint) before the first row comes back. */
+long long db_last_insert_id(struct db_conn *c);
 enum db_dialect db_conn_dialect(struct db_conn *c);
 
 /* Current time in whole seconds since the epoch (UTC); every stored

@@ -162,11 +162,14 @@ static const char *const store_people_consent_cols[] = {
 	"consent_email", "consent_sms", "consent_share",
 };
 
-static const char store_people_insert_sql[] =
-	"INSERT INTO people (first_name, last_name, preferred_name, address1, address2, city,"
-	" state, zip, birth_date, age_range, issues, why_run, source, ref_code,"
-	" consent_email, consent_sms, consent_share, demographics, created_at, updated_at)"
-	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+#define STORE_PEOPLE_INSERT \
+	"INSERT INTO people (first_name, last_name, preferred_name, address1, address2, city," \
+	" state, zip, birth_date, age_range, issues, why_run, source, ref_code," \
+	" consent_email, consent_sms, consent_share, demographics, created_at, updated_at)" \
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+/* PostgreSQL reads the new id from RETURNING; SQLite from db_last_insert_id. */
+static const char store_people_insert_sql[] = STORE_PEOPLE_INSERT " RETURNING id";
+static const char store_people_insert_sqlite[] = STORE_PEOPLE_INSERT;
 
 /* PostgreSQL: one statement; an update that leaves every indexed column as
  * it was is a heap-only tuple update there and touches no index. */
@@ -222,11 +225,27 @@ static int store_people_bind_row(struct db_stmt *s, json_t *row, const void *dem
 	return bad ? DB_ERROR : 0;
 }
 
+/* Steps an INSERT whose new id the caller needs: RETURNING id on
+ * PostgreSQL, the connection's last rowid on SQLite. Finishes s. */
+static int store_people_insert_id(struct db_conn *c, struct db_stmt *s, long long *id)
+{
+	int rc = db_step(s);
+
+	if (rc == DB_ROW)
+		*id = db_col_int(s, 0);
+	else if (rc == DB_DONE && db_conn_dialect(c) == DB_DIALECT_SQLITE)
+		*id = db_last_insert_id(c);
+	db_done(s);
+	if (rc == DB_ROW || (rc == DB_DONE && db_conn_dialect(c) == DB_DIALECT_SQLITE))
+		return 0;
+	return store_people_step_error(rc);
+}
+
 int store_people_insert(struct db_conn *c, json_t *row, const void *demo, size_t demolen,
                         long long *id)
 {
-	struct db_stmt *s = db_prepare(c, store_people_insert_sql);
-	int rc;
+	struct db_stmt *s = db_prepare(c, db_conn_dialect(c) == DB_DIALECT_SQLITE
+	                                      ? store_people_insert_sqlite : store_people_insert_sql);
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -234,11 +253,7 @@ int store_people_insert(struct db_conn *c, json_t *row, const void *demo, size_t
 		db_done(s);
 		return DB_ERROR;
 	}
-	rc = db_step(s);
-	if (rc == DB_ROW)
-		*id = db_col_int(s, 0);
-	db_done(s);
-	return rc == DB_ROW ? 0 : store_people_step_error(rc);
+	return store_people_insert_id(c, s, id);
 }
 
 /* Runs one of the two update statements with parameters 1..21. */
@@ -790,13 +805,16 @@ int store_people_absorb(struct db_conn *c, long long keep, long long drop, long 
 
 /* ---- submissions ---- */
 
+#define STORE_SUBMISSION_INSERT \
+	"INSERT INTO submissions (person_id, kind, status, hold_reason, source, ref_code," \
+	" payload, sensitive, ip_hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
 int store_submission_insert(struct db_conn *c, const struct store_submission *sub, long long *id)
 {
-	struct db_stmt *s = db_prepare(c,
-		"INSERT INTO submissions (person_id, kind, status, hold_reason, source, ref_code,"
-		" payload, sensitive, ip_hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-		" RETURNING id");
-	int rc, bad = 0;
+	struct db_stmt *s = db_prepare(c, db_conn_dialect(c) == DB_DIALECT_SQLITE
+	                                      ? STORE_SUBMISSION_INSERT
+	                                      : STORE_SUBMISSION_INSERT " RETURNING id");
+	int bad = 0;
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -814,11 +832,7 @@ int store_submission_insert(struct db_conn *c, const struct store_submission *su
 		db_done(s);
 		return DB_ERROR;
 	}
-	rc = db_step(s);
-	if (rc == DB_ROW)
-		*id = db_col_int(s, 0);
-	db_done(s);
-	return rc == DB_ROW ? 0 : store_people_step_error(rc);
+	return store_people_insert_id(c, s, id);
 }
 
 int store_submissions_each(struct db_conn *c, long long person_id, int limit,

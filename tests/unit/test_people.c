@@ -269,6 +269,11 @@ static void test_signup_new(void **state)
 	assert_true(res.person_id > 0);
 	assert_true(res.submission_id > 0);
 	assert_int_equal(count_people(fx), 1);
+	/* the ids the inserts reported are the rows' own (SQLite reads them
+	 * without RETURNING, past the counters' TEMP triggers) */
+	assert_int_equal(q_int(fx, "SELECT max(id) FROM people", 0), res.person_id);
+	assert_int_equal(q_int(fx, "SELECT person_id FROM submissions WHERE id = ?", res.submission_id),
+	                 res.person_id);
 	assert_int_equal(q_int(fx, "SELECT created_at FROM people WHERE id = ?", res.person_id),
 	                 1700000000);
 	/* Queued for the search index in the signup's own commit; a search
