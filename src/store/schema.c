@@ -262,5 +262,7 @@ const struct migration migrations[] = {
 	{ 8, "people list at scale: state and name index", schema_v8_search_sqlite,
 	  schema_v8_search_postgres },
 	{ 9, "search index queue", schema_v9_search_queue_sqlite, schema_v9_search_queue_postgres },
+	{ 10, "first pipeline stage index", schema_v10_first_stage_sqlite,
+	  schema_v10_first_stage_postgres },
 };
 const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);

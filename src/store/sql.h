@@ -195,6 +195,8 @@ extern const char schema_v8_search_sqlite[];
 extern const char schema_v8_search_postgres[];
 extern const char schema_v9_search_queue_sqlite[];
 extern const char schema_v9_search_queue_postgres[];
+extern const char schema_v10_first_stage_sqlite[];
+extern const char schema_v10_first_stage_postgres[];
 /* Migration 2, security (schema_security.c): TOTP columns, login_pending. */
 extern const char schema_v2_security_sqlite[];
 extern const char schema_v2_security_postgres[];
