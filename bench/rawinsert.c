@@ -94,15 +94,16 @@ int main(int argc, char **argv)
 	raw_exec(db, "INSERT INTO intake_forms (name, owner, key_hash, key_hint, created_at,"
 	             " updated_at) VALUES ('raw', 'raw partner', 'raw-bench', 'raw', 0, 0)");
 	form_id = sqlite3_last_insert_rowid(db);
+	/* ids from sqlite3_last_insert_rowid, as onramp reads them on SQLite
+	 * (RETURNING costs SQLite a statement journal) */
 	person = raw_prepare(db, "INSERT INTO people (first_name, last_name, state, zip, source,"
 	                         " consent_email, consent_sms, consent_share, created_at, updated_at)"
-	                         " VALUES ('Bench', ?, 'CA', '94612', 'bench', 0, 0, 0, ?, ?)"
-	                         " RETURNING id");
+	                         " VALUES ('Bench', ?, 'CA', '94612', 'bench', 0, 0, 0, ?, ?)");
 	email = raw_prepare(db, "INSERT INTO person_emails (email, person_id, created_at) VALUES (?, ?, ?)");
 	phone = raw_prepare(db, "INSERT INTO person_phones (phone, person_id, created_at) VALUES (?, ?, ?)");
 	fts = raw_prepare(db, "INSERT INTO people_fts (rowid, name, contact, zip) VALUES (?, ?, ?, '94612')");
 	sub = raw_prepare(db, "INSERT INTO submissions (person_id, kind, status, source, payload,"
-	                      " received_at) VALUES (?, 'intake', 'accepted', 'bench', ?, ?) RETURNING id");
+	                      " received_at) VALUES (?, 'intake', 'accepted', 'bench', ?, ?)");
 	link = raw_prepare(db, "INSERT INTO intake_submissions (submission_id, form_id, partner,"
 	                       " custom, received_at) VALUES (?, ?, 'raw partner',"
 	                       " '{\"utm_source\":\"bench\"}', ?)");
@@ -136,11 +137,11 @@ int main(int argc, char **argv)
 			sqlite3_bind_text(person, 1, "Lead", -1, SQLITE_STATIC);
 			sqlite3_bind_int64(person, 2, at);
 			sqlite3_bind_int64(person, 3, at);
-			if (sqlite3_step(person) != SQLITE_ROW) {
+			if (sqlite3_step(person) != SQLITE_DONE) {
 				fprintf(stderr, "rawinsert: %s\n", sqlite3_errmsg(db));
 				return 1;
 			}
-			id = sqlite3_column_int64(person, 0);
+			id = sqlite3_last_insert_rowid(db);
 			if (rows == 0)
 				first_id = id;
 			sqlite3_reset(person);
@@ -158,11 +159,11 @@ int main(int argc, char **argv)
 			sqlite3_bind_int64(sub, 1, id);
 			sqlite3_bind_text(sub, 2, "{\"email\":\"x\",\"first_name\":\"Bench\"}", -1, SQLITE_STATIC);
 			sqlite3_bind_int64(sub, 3, at);
-			if (sqlite3_step(sub) != SQLITE_ROW) {
+			if (sqlite3_step(sub) != SQLITE_DONE) {
 				fprintf(stderr, "rawinsert: %s\n", sqlite3_errmsg(db));
 				return 1;
 			}
-			sub_id = sqlite3_column_int64(sub, 0);
+			sub_id = sqlite3_last_insert_rowid(db);
 			sqlite3_reset(sub);
 			sqlite3_bind_int64(link, 1, sub_id);
 			sqlite3_bind_int64(link, 2, form_id);
