@@ -86,7 +86,7 @@ cc $CFLAGS_BENCH $(pkg-config --cflags sqlite3) -o "$tmp/rawinsert" "$HERE/rawin
 raw="$tmp/raw"
 mkdir -p "$raw"
 onramp_env "$raw" "$ONRAMP" migrate >"$raw/migrate.log" 2>&1 || { cat "$raw/migrate.log" >&2; exit 1; }
-"$tmp/rawinsert" "$raw/onramp.db" "$SECONDS_RUN" "$BATCH" >"$tmp/raw.out"
+"$tmp/rawinsert" "$raw/onramp.db" "$SECONDS_RUN" "$BATCH" "$NFORMS" >"$tmp/raw.out"
 raw_rps=$(awk -v r="$(field "$tmp/raw.out" rows)" -v s="$(field "$tmp/raw.out" seconds)" \
 	'BEGIN { printf "%.0f", r / s }')
 

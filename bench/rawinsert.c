@@ -17,12 +17,19 @@
  * that changed upserted once per transaction. No validation, no dedupe
  * lookups, no HTTP: whatever onramp does above this is its own cost.
  *
- * Usage: rawinsert DB SECONDS [BATCH]   prints "rows N" and "seconds S"
+ * Like the benchmark's leads, each goes to a random one of FORMS forms
+ * (300), owned by 20 partners: the per-form index and counters see the same
+ * spread as onramp's.
+ *
+ * Usage: rawinsert DB SECONDS [BATCH [FORMS]]   prints "rows N" and "seconds S"
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define RAW_FORMS_MAX 4096
+#define RAW_PARTNERS  20
 
 #include <sqlite3.h>
 
@@ -71,7 +78,10 @@ int main(int argc, char **argv)
 	sqlite3 *db;
 	sqlite3_stmt *person, *email, *phone, *fts, *sub, *link, *count, *entry, *event, *queue, *dequeue;
 	double start, seconds;
-	long long rows = 0, form_id, id, sub_id, batch = 256, i, stage, indexed = 0, queued = 0, first_id = 0;
+	long long rows = 0, id, sub_id, batch = 256, i, stage, indexed = 0, queued = 0, first_id = 0;
+	static long long form_ids[RAW_FORMS_MAX], form_count[RAW_FORMS_MAX];
+	long long partner_count[RAW_PARTNERS], nforms = 300, f;
+	char partner[32];
 	char text[128], tel[32];
 	char *end;
 
@@ -82,6 +92,12 @@ int main(int argc, char **argv)
 	seconds = strtod(argv[2], &end);
 	if (argc > 3)
 		batch = strtoll(argv[3], &end, 10);
+	if (argc > 4)
+		nforms = strtoll(argv[4], &end, 10);
+	if (batch < 1 || nforms < 1 || nforms > RAW_FORMS_MAX) {
+		fprintf(stderr, "rawinsert: BATCH >= 1 and 1 <= FORMS <= %d\n", RAW_FORMS_MAX);
+		return 2;
+	}
 	if (sqlite3_open(argv[1], &db) != SQLITE_OK) {
 		fprintf(stderr, "rawinsert: cannot open %s\n", argv[1]);
 		return 1;
@@ -91,9 +107,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rawinsert: cannot turn triggers off\n");
 		return 1;
 	}
-	raw_exec(db, "INSERT INTO intake_forms (name, owner, key_hash, key_hint, created_at,"
-	             " updated_at) VALUES ('raw', 'raw partner', 'raw-bench', 'raw', 0, 0)");
-	form_id = sqlite3_last_insert_rowid(db);
+	{
+		sqlite3_stmt *form = raw_prepare(db, "INSERT INTO intake_forms (name, owner, key_hash,"
+		                                     " key_hint, created_at, updated_at)"
+		                                     " VALUES (?, ?, ?, 'raw', 0, 0)");
+
+		for (f = 0; f < nforms; f++) {
+			snprintf(text, sizeof(text), "raw %lld", f);
+			snprintf(partner, sizeof(partner), "Partner %lld", f % RAW_PARTNERS);
+			sqlite3_bind_text(form, 1, text, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(form, 2, partner, -1, SQLITE_TRANSIENT);
+			snprintf(text, sizeof(text), "raw-bench-%lld", f);
+			sqlite3_bind_text(form, 3, text, -1, SQLITE_TRANSIENT);
+			raw_step(db, form);
+			form_ids[f] = sqlite3_last_insert_rowid(db);
+		}
+		sqlite3_finalize(form);
+	}
+	srand(7919);
 	/* ids from sqlite3_last_insert_rowid, as onramp reads them on SQLite
 	 * (RETURNING costs SQLite a statement journal) */
 	person = raw_prepare(db, "INSERT INTO people (first_name, last_name, state, zip, source,"
@@ -105,7 +136,7 @@ int main(int argc, char **argv)
 	sub = raw_prepare(db, "INSERT INTO submissions (person_id, kind, status, source, payload,"
 	                      " received_at) VALUES (?, 'intake', 'accepted', 'bench', ?, ?)");
 	link = raw_prepare(db, "INSERT INTO intake_submissions (submission_id, form_id, partner,"
-	                       " custom, received_at) VALUES (?, ?, 'raw partner',"
+	                       " custom, received_at) VALUES (?, ?, ?,"
 	                       " '{\"utm_source\":\"bench\"}', ?)");
 	count = raw_prepare(db, "INSERT INTO intake_counters (name, bucket, value) VALUES (?, ?, ?)"
 	                        " ON CONFLICT (name, bucket) DO UPDATE SET value = value + excluded.value");
@@ -129,6 +160,8 @@ int main(int argc, char **argv)
 	start = raw_now();
 	while (raw_now() - start < seconds) {
 		raw_exec(db, "BEGIN IMMEDIATE");
+		memset(form_count, 0, sizeof(form_count));
+		memset(partner_count, 0, sizeof(partner_count));
 		for (i = 0; i < batch; i++, rows++) {
 			long long at = (long long)time(NULL);
 
@@ -166,8 +199,13 @@ int main(int argc, char **argv)
 			sub_id = sqlite3_last_insert_rowid(db);
 			sqlite3_reset(sub);
 			sqlite3_bind_int64(link, 1, sub_id);
-			sqlite3_bind_int64(link, 2, form_id);
-			sqlite3_bind_int64(link, 3, at);
+			f = rand() % nforms;
+			form_count[f]++;
+			partner_count[f % RAW_PARTNERS]++;
+			snprintf(partner, sizeof(partner), "Partner %lld", f % RAW_PARTNERS);
+			sqlite3_bind_int64(link, 2, form_ids[f]);
+			sqlite3_bind_text(link, 3, partner, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(link, 4, at);
 			raw_step(db, link);
 			sqlite3_bind_int64(entry, 1, id);
 			sqlite3_bind_int64(entry, 2, stage);
@@ -193,23 +231,36 @@ int main(int argc, char **argv)
 			queued = 0;
 		}
 		{
-			/* the batch's counters, one upsert each, as onramp's writer */
+			/* the batch's counters, one upsert for each that changed, as
+			 * onramp's writer */
 			static const char *const names[] = { "people", "emails", "phones", "leads",
-			                                     "leads_day", "form_leads", "partner_leads" };
-			char day[24], form[24];
-			const char *buckets[7];
+			                                     "leads_day" };
+			char day[24], bucket[32];
 			size_t k;
 
 			snprintf(day, sizeof(day), "%lld", (long long)time(NULL) / 86400);
-			snprintf(form, sizeof(form), "%lld", form_id);
-			buckets[0] = buckets[1] = buckets[2] = buckets[3] = "";
-			buckets[4] = day;
-			buckets[5] = form;
-			buckets[6] = "raw partner";
-			for (k = 0; k < 7; k++) {
+			for (k = 0; k < 5; k++) {
 				sqlite3_bind_text(count, 1, names[k], -1, SQLITE_STATIC);
-				sqlite3_bind_text(count, 2, buckets[k], -1, SQLITE_TRANSIENT);
+				sqlite3_bind_text(count, 2, k == 4 ? day : "", -1, SQLITE_TRANSIENT);
 				sqlite3_bind_int64(count, 3, batch);
+				raw_step(db, count);
+			}
+			for (f = 0; f < nforms; f++) {
+				if (form_count[f] == 0)
+					continue;
+				snprintf(bucket, sizeof(bucket), "%lld", form_ids[f]);
+				sqlite3_bind_text(count, 1, "form_leads", -1, SQLITE_STATIC);
+				sqlite3_bind_text(count, 2, bucket, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(count, 3, form_count[f]);
+				raw_step(db, count);
+			}
+			for (f = 0; f < RAW_PARTNERS; f++) {
+				if (partner_count[f] == 0)
+					continue;
+				snprintf(bucket, sizeof(bucket), "Partner %lld", f);
+				sqlite3_bind_text(count, 1, "partner_leads", -1, SQLITE_STATIC);
+				sqlite3_bind_text(count, 2, bucket, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(count, 3, partner_count[f]);
 				raw_step(db, count);
 			}
 		}
