@@ -128,6 +128,10 @@ p50=$(field "$tmp/intake.out" p50_us)
 p99=$(field "$tmp/intake.out" p99_us)
 repeats=$(field "$tmp/intake.out" repeats)
 intake_rps=$(awk -v r="$ok" -v s="$secs" 'BEGIN { printf "%.0f", r / s }')
+# the writer's group commits: how many leads shared each commit and fsync
+curl -s --max-time 5 "$base/metrics" >"$tmp/metrics" || : >"$tmp/metrics"
+commits=$(awk '$1 == "onramp_db_commits_total" { print $2 }' "$tmp/metrics")
+jobs=$(awk '$1 == "onramp_db_write_jobs_total" { print $2 }' "$tmp/metrics")
 kill -TERM "$serve_pid"
 wait "$serve_pid" || { echo "bench: onramp serve failed on SIGTERM:" >&2; tail -n 20 "$d/stderr" >&2; exit 1; }
 serve_pid=""
@@ -146,6 +150,7 @@ echo "  intake POST /intake/KEY (JSON): $intake_rps leads/s, p50 $(ms "$p50") ms
 echo "  HTTP limit (hello-world, same server flags): $hello_rps req/s -> intake/hello $(awk -v a="$intake_rps" -v b="$hello_rps" 'BEGIN { printf "%.3f", a / b }')"
 echo "  storage limit (raw SQLite, $BATCH leads per transaction): $raw_rps leads/s -> intake/raw $(awk -v a="$intake_rps" -v b="$raw_rps" 'BEGIN { printf "%.3f", a / b }')"
 echo "  intake / min(limits) = $(awk -v a="$intake_rps" -v b="$limit" 'BEGIN { printf "%.3f", a / b }')  (target >= 0.3)"
+echo "  group commit: ${jobs:-?} writes in ${commits:-?} commits ($(awk -v j="${jobs:-0}" -v c="${commits:-0}" 'BEGIN { if (c > 0) printf "%.1f", j / c; else printf "?" }') per commit)"
 echo "  answered 2xx: $ok (repeats by a variant: $repeats); other statuses: $other; leads stored: $stored; people: $people (counter: $counted)"
 
 fail=0
