@@ -385,7 +385,9 @@ int db_sqlite_conn_defer_sync(struct sq_conn *c)
 	if (!c)
 		return DB_ERROR;
 	wal = sqlite3_filename_wal(sqlite3_db_filename(c->sq, "main"));
-	if (wal == NULL || *wal == '\0' || (c->wal_path = strdup(wal)) == NULL)
+	if (wal == NULL || *wal == '\0')
+		return 0;  /* no WAL file to sync (not a file database): COMMIT stays FULL */
+	if ((c->wal_path = strdup(wal)) == NULL)
 		return DB_ERROR;
 	if (db_sqlite_exec(c, "PRAGMA synchronous=NORMAL") != DB_OK)
 		return DB_ERROR;
