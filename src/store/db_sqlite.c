@@ -395,29 +395,35 @@ int db_sqlite_conn_defer_sync(struct sq_conn *c)
 	return 1;
 }
 
-/* fsyncs the folder holding path, so a file just created in it stays. */
-static int conn_sync_folder(const char *path)
+/* fsyncs the directory holding path, so a file just created in it keeps
+ * its name (a backup's copy, the writer's WAL). Returns 0, or -1 if the
+ * directory could not be opened or synced (an fsync failure is logged). */
+static int sync_parent_dir(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	size_t n = slash ? (size_t)(slash - path) : 0;
-	int fd, rc;
+	int fd, n, rc;
 
-	if (n == 0) {
-		dir[0] = slash ? '/' : '.';
-		dir[1] = '\0';
-	} else if (n < sizeof(dir)) {
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-	} else {
+	if (!slash)
+		n = snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		n = snprintf(dir, sizeof(dir), "/");
+	else
+		n = snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -1;
-	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	rc = fsync(fd);
+	if (rc != 0) {
+		int e = errno;
+
+		log_warn("store: fsync of %s: %s", dir, strerror(e));
+		errno = e;  /* the caller may report it too */
+	}
 	close(fd);
-	return rc;
+	return rc == 0 ? 0 : -1;
 }
 
 int db_sqlite_conn_sync(struct sq_conn *c)
@@ -434,7 +440,7 @@ int db_sqlite_conn_sync(struct sq_conn *c)
 			log_error("store: cannot open the WAL to sync it: %s", strerror(errno));
 			return DB_ERROR;
 		}
-		if (conn_sync_folder(c->wal_path) != 0) {
+		if (sync_parent_dir(c->wal_path) != 0) {
 			log_error("store: cannot sync the database folder: %s", strerror(errno));
 			return DB_ERROR;
 		}
@@ -847,29 +853,6 @@ static void backup_remove(const char *path)
 	}
 }
 
-/* fsyncs the directory holding path, so the new file's name is durable. */
-static void backup_sync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, n;
-
-	if (!slash)
-		n = snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		n = snprintf(dir, sizeof(dir), "/");
-	else
-		n = snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (fsync(fd) != 0)
-		log_warn("store: fsync of %s: %s", dir, strerror(errno));
-	close(fd);
-}
-
 int db_sqlite_backup(struct sq_db *db, const char *path, char *err, size_t errlen)
 {
 	struct sq_conn *src = NULL;
@@ -983,7 +966,7 @@ int db_sqlite_backup(struct sq_db *db, const char *path, char *err, size_t errle
 	}
 	if (chmod(path, 0600) != 0)
 		log_warn("store: chmod 600 %s: %s", path, strerror(errno));
-	backup_sync_dir(path);
+	(void)sync_parent_dir(path);
 	log_info("store: backup written to %s", path);
 	return 0;
 
