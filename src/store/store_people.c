@@ -229,16 +229,13 @@ static int store_people_bind_row(struct db_stmt *s, json_t *row, const void *dem
  * PostgreSQL, the connection's last rowid on SQLite. Finishes s. */
 static int store_people_insert_id(struct db_conn *c, struct db_stmt *s, long long *id)
 {
+	int want = db_conn_dialect(c) == DB_DIALECT_SQLITE ? DB_DONE : DB_ROW;
 	int rc = db_step(s);
 
-	if (rc == DB_ROW)
-		*id = db_col_int(s, 0);
-	else if (rc == DB_DONE && db_conn_dialect(c) == DB_DIALECT_SQLITE)
-		*id = db_last_insert_id(c);
+	if (rc == want)
+		*id = want == DB_ROW ? db_col_int(s, 0) : db_last_insert_id(c);
 	db_done(s);
-	if (rc == DB_ROW || (rc == DB_DONE && db_conn_dialect(c) == DB_DIALECT_SQLITE))
-		return 0;
-	return store_people_step_error(rc);
+	return rc == want ? 0 : store_people_step_error(rc);
 }
 
 int store_people_insert(struct db_conn *c, json_t *row, const void *demo, size_t demolen,
@@ -645,14 +642,7 @@ int store_people_fts_refresh(struct db_conn *c, long long id)
 		rc = store_people_search_put(c, id, &name, &contact, zip);
 		goto fail;
 	}
-	s = db_prepare(c, "DELETE FROM people_fts WHERE rowid = ?");
-	if (s == NULL)
-		goto fail;
-	if (db_bind_int(s, 1, id) != DB_OK) {
-		db_done(s);
-		goto fail;
-	}
-	if ((rc = store_people_run(s)) < 0)
+	if ((rc = db_exec_cached_int(c, "DELETE FROM people_fts WHERE rowid = ?", id)) < 0)
 		goto fail;
 	rc = DB_ERROR;
 	s = db_prepare(c, "INSERT INTO people_fts (rowid, name, contact, zip) VALUES (?, ?, ?, ?)");
@@ -770,7 +760,6 @@ int store_people_absorb(struct db_conn *c, long long keep, long long drop, long 
 		"DELETE FROM people_fts WHERE rowid = ?",
 	};
 	size_t ndeletes = db_conn_dialect(c) == DB_DIALECT_POSTGRES ? 1 : 2;
-	struct db_stmt *s;
 	size_t i;
 	int rc;
 
@@ -789,17 +778,9 @@ int store_people_absorb(struct db_conn *c, long long keep, long long drop, long 
 	/* The pipeline's calls, tasks, tags and history move too (h-pipeline). */
 	if ((rc = store_pipeline_absorb(c, keep, drop)) < 0)
 		return rc;
-	for (i = 0; i < ndeletes; i++) {
-		s = db_prepare(c, deletes[i]);
-		if (s == NULL)
-			return DB_ERROR;
-		if (db_bind_int(s, 1, drop) != DB_OK) {
-			db_done(s);
-			return DB_ERROR;
-		}
-		if ((rc = store_people_run(s)) < 0)
+	for (i = 0; i < ndeletes; i++)
+		if ((rc = db_exec_cached_int(c, deletes[i], drop)) < 0)
 			return rc;
-	}
 	return 0;
 }
 
