@@ -474,7 +474,7 @@ int db_writer_start(struct db_conn *c, struct db_writer **out)
 {
 	struct db_writer *w;
 	sigset_t all, old;
-	int rc;
+	int rc, src;
 
 	*out = NULL;
 	w = calloc(1, sizeof(*w));
@@ -492,24 +492,22 @@ int db_writer_start(struct db_conn *c, struct db_writer **out)
 		goto fail_wake;
 	if (pthread_cond_init(&w->sync_wake, NULL) != 0)
 		goto fail_smu;
-	/* Signals go to the main thread, never to the writer mid-commit. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = db_conn_defer_sync(c);
 	if (rc < 0) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		log_error("store: cannot set up the writer's syncing");
 		goto fail_sync_wake;
 	}
 	w->sync_deferred = rc;
-	rc = w->sync_deferred ? pthread_create(&w->syncer, NULL, writer_syncer_main, w) : 0;
-	if (rc != 0) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		log_error("store: cannot start the syncer thread: %s", strerror(rc));
+	/* Signals go to the main thread, never to the writer mid-commit. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	src = w->sync_deferred ? pthread_create(&w->syncer, NULL, writer_syncer_main, w) : 0;
+	rc = src == 0 ? pthread_create(&w->thread, NULL, writer_main, w) : 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (src != 0) {
+		log_error("store: cannot start the syncer thread: %s", strerror(src));
 		goto fail_sync_wake;
 	}
-	rc = pthread_create(&w->thread, NULL, writer_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		log_error("store: cannot start the writer thread: %s", strerror(rc));
 		writer_stop_syncer(w);

@@ -113,15 +113,10 @@ int store_search_queue_add(struct db_conn *c, long long id)
 	return db_write_defer(c, store_search_queue_drain_due, 0);
 }
 
-struct catch_up_job {
-	long long drained;
-};
-
+/* Writer job: one chunk of the queue; arg is the long long it drained. */
 static int store_search_catch_up_run(struct db_conn *c, void *arg)
 {
-	struct catch_up_job *job = arg;
-
-	return store_search_queue_drain(c, LIMIT_SEARCH_QUEUE_CHUNK, &job->drained);
+	return store_search_queue_drain(c, LIMIT_SEARCH_QUEUE_CHUNK, arg);
 }
 
 int store_search_queued(struct db *db, long long *n)
@@ -139,8 +134,7 @@ int store_search_queued(struct db *db, long long *n)
 
 int store_search_catch_up(struct db *db)
 {
-	struct catch_up_job job;
-	long long n;
+	long long n, drained;
 	int rc;
 
 	if ((rc = store_search_queued(db, &n)) < 0)
@@ -148,10 +142,10 @@ int store_search_catch_up(struct db *db)
 	/* a chunk per job, so a long queue (after an import) does not hold one
 	 * group's callers for all of it */
 	while (n > 0) {
-		job.drained = 0;
-		if ((rc = db_write(db, store_search_catch_up_run, &job)) < 0)
+		drained = 0;
+		if ((rc = db_write(db, store_search_catch_up_run, &drained)) < 0)
 			return rc;
-		n = job.drained == LIMIT_SEARCH_QUEUE_CHUNK ? 1 : 0;
+		n = drained == LIMIT_SEARCH_QUEUE_CHUNK ? 1 : 0;
 	}
 	return 0;
 }
