@@ -602,27 +602,36 @@ static void *hammer_main(void *p)
 	return NULL;
 }
 
-static void test_group_commit(void **state)
+/* Runs threads hammers of n inserts each at once and waits for them;
+ * every insert must succeed. */
+static void hammer_run(struct db *db, int threads, int n)
 {
-	struct fx *f = *state;
 	struct hammer h[8];
 	pthread_t t[8];
-	struct db_stats before, after;
 	int i;
 
-	create_t(f->db);
-	before = stats_of(f->db);
-	for (i = 0; i < 8; i++) {
-		h[i].db = f->db;
+	assert_true(threads <= 8);
+	for (i = 0; i < threads; i++) {
+		h[i].db = db;
 		h[i].thread = i;
-		h[i].n = 500;
+		h[i].n = n;
 		h[i].failures = 0;
 		assert_int_equal(pthread_create(&t[i], NULL, hammer_main, &h[i]), 0);
 	}
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < threads; i++) {
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 		assert_int_equal(h[i].failures, 0);
 	}
+}
+
+static void test_group_commit(void **state)
+{
+	struct fx *f = *state;
+	struct db_stats before, after;
+
+	create_t(f->db);
+	before = stats_of(f->db);
+	hammer_run(f->db, 8, 500);
 	after = stats_of(f->db);
 	assert_int_equal(count_rows(f->db, sql_count_t), 4000);
 	assert_int_equal(after.jobs - before.jobs, 4000);
@@ -646,8 +655,6 @@ static int job_writer_synchronous(struct db_conn *c, void *arg)
 static void test_writer_syncs_before_answering(void **state)
 {
 	struct fx *f = *state;
-	struct hammer h[4];
-	pthread_t t[4];
 	struct db_stats st;
 	struct ins a;
 	long long mode = -1;
@@ -664,17 +671,7 @@ static void test_writer_syncs_before_answering(void **state)
 		assert_true(st.groups > 0);
 		assert_int_equal(st.synced, st.groups);
 	}
-	for (i = 0; i < 4; i++) {
-		h[i].db = f->db;
-		h[i].thread = i;
-		h[i].n = 300;
-		h[i].failures = 0;
-		assert_int_equal(pthread_create(&t[i], NULL, hammer_main, &h[i]), 0);
-	}
-	for (i = 0; i < 4; i++) {
-		assert_int_equal(pthread_join(t[i], NULL), 0);
-		assert_int_equal(h[i].failures, 0);
-	}
+	hammer_run(f->db, 4, 300);
 	st = stats_of(f->db);
 	assert_int_equal(st.synced, st.groups);
 	assert_int_equal(count_rows(f->db, sql_count_t), 200 + 4 * 300);

@@ -59,21 +59,24 @@ static const struct staff_user viewer_volunteer = {
 
 /* ---- fixture ---- */
 
-static int add_users_run(struct db_conn *c, void *arg)
+/* Runs the SQL of arg in a writer job. The statement cache knows SQL by
+ * its address: each text needs a buffer of its own. */
+static int exec_run(struct db_conn *c, void *arg)
 {
-	struct db_stmt *s;
+	struct db_stmt *s = db_prepare(c, arg);
 	int rc;
 
-	(void)arg;
-	s = db_prepare(c, "INSERT INTO users (id, email, password_hash, role, created_at,"
-	                  " password_changed_at) VALUES (1, 'staff@example.org', 'x', 'staff', 0, 0),"
-	                  " (2, 'volunteer@example.org', 'x', 'volunteer', 0, 0)");
 	if (s == NULL)
 		return -1;
 	rc = db_step(s);
 	db_done(s);
 	return rc == DB_DONE ? 0 : -1;
 }
+
+static const char add_users_sql[] =
+	"INSERT INTO users (id, email, password_hash, role, created_at,"
+	" password_changed_at) VALUES (1, 'staff@example.org', 'x', 'staff', 0, 0),"
+	" (2, 'volunteer@example.org', 'x', 'volunteer', 0, 0)";
 
 static int setup(void **state)
 {
@@ -95,7 +98,7 @@ static int setup(void **state)
 		fprintf(stderr, "db_migrate: %s\n", err);
 		return -1;
 	}
-	if (db_write(fx->db, add_users_run, NULL) < 0)
+	if (db_write(fx->db, exec_run, (void *)add_users_sql) < 0)
 		return -1;
 	randombytes_buf(fx->keys.demographics, sizeof(fx->keys.demographics));
 	randombytes_buf(fx->keys.csrf, sizeof(fx->keys.csrf));
@@ -991,20 +994,6 @@ static void test_search_filters_sort_paging(void **state)
 	rows = search(fx, &q, &total);
 	assert_int_equal(json_array_size(rows), 5);
 	json_decref(rows);
-}
-
-/* Runs the SQL of arg in a writer job. The statement cache knows SQL by
- * its address: each text needs a buffer of its own. */
-static int exec_run(struct db_conn *c, void *arg)
-{
-	struct db_stmt *s = db_prepare(c, arg);
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = db_step(s);
-	db_done(s);
-	return rc == DB_DONE ? 0 : -1;
 }
 
 /* The search queue (store_search_queue.c): a group indexes it once it holds
