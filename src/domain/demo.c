@@ -822,6 +822,7 @@ static void *demo_worker(void *arg)
 	struct demo_job *job = arg;
 	size_t i;
 
+	(void)pthread_setname_np(pthread_self(), "onramp-demo");
 	while (!atomic_load(&job->failed) && (i = atomic_fetch_add(&job->next, 1)) < job->n) {
 		const struct demo_rec *rec = &job->recs[i];
 		json_t *raw, *person = NULL, *errors = NULL;

@@ -211,6 +211,7 @@ static void *mail_worker_main(void *arg)
 	struct timespec until;
 	int handled;
 
+	(void)pthread_setname_np(pthread_self(), "onramp-mail");
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
 		if (w->stop) {

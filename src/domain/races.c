@@ -149,6 +149,7 @@ static void *races_watch(void *arg)
 	struct races *r = arg;
 	struct timespec until;
 
+	(void)pthread_setname_np(pthread_self(), "onramp-races");
 	pthread_mutex_lock(&r->stop_mu);
 	while (!r->stop) {
 		clock_gettime(CLOCK_REALTIME, &until);

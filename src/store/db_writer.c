@@ -352,6 +352,7 @@ static void *writer_syncer_main(void *p)
 	unsigned long long groups;
 	int rc;
 
+	(void)pthread_setname_np(pthread_self(), "onramp-syncer");  /* for top -H and the bench */
 	pthread_mutex_lock(&w->smu);
 	for (;;) {
 		while (!w->sync_head && !w->sync_stopping)
@@ -396,6 +397,7 @@ static void *writer_main(void *p)
 	size_t n, k;
 	struct db_job *job;
 
+	(void)pthread_setname_np(pthread_self(), "onramp-writer");  /* for top -H and the bench */
 	writer_current = w;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
