@@ -15,9 +15,10 @@
 #      earlier person by an email or phone variant; then the stored leads
 #      are checked against the 2xx answers and the counters against a
 #      recount.
-# Prints the three rates, the intake's p50/p99 and the ratios; fails if an
-# answer was not 2xx, a lead answered 2xx is missing, or the counters differ
-# from a recount. Targets (issue 7): >= 20,000 leads/s on 2 cores, and >=
+# Prints the three rates, the intake's p50/p99, the ratios, and the CPU
+# each lead cost the server (the writer thread's share bounds the rate);
+# fails if an answer was not 2xx, a lead answered 2xx is missing, or the
+# counters differ from a recount. Targets (issue 7): >= 20,000 leads/s on 2 cores, and >=
 # 0.3 of the lower limit. Settings: BUILD, ONRAMP_BIN, BENCH_SECONDS (10),
 # BENCH_FORMS (300), BENCH_BATCH (256).
 set -eu
@@ -118,8 +119,18 @@ while ! grep -q '^onramp: listening on http://127.0.0.1:' "$d/stdout" 2>/dev/nul
 	sleep 0.1
 done
 base=$(sed -n 's|^onramp: listening on \(http://127.0.0.1:[0-9]*\).*|\1|p' "$d/stdout" | head -n 1)
+# CPU time (clock ticks) of the whole server and of one named thread
+# (db_writer.c names its threads), read around the run.
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$serve_pid/stat"; }
+thread_ticks() {
+	for t in /proc/"$serve_pid"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = "$1" ] && awk '{ print $14 + $15 }' "$t/stat"
+	done | awk '{ n += $1 } END { print n + 0 }'
+}
+cpu0=$(proc_ticks); writer0=$(thread_ticks onramp-writer); syncer0=$(thread_ticks onramp-syncer)
 ONRAMP_BENCH_FORMS="$tmp/forms" wrk -t$THREADS -c$CONNS -d"${SECONDS_RUN}s" --latency \
 	-s "$HERE/intake.lua" "$base/" >"$tmp/intake.out" 2>&1
+cpu1=$(proc_ticks); writer1=$(thread_ticks onramp-writer); syncer1=$(thread_ticks onramp-syncer)
 sleep 1 # requests cut off by wrk's stop finish
 ok=$(awk '$1 == "status" && ($2 == 201 || $2 == 200) { n += $3 } END { print n + 0 }' "$tmp/intake.out")
 other=$(awk '$1 == "status" && $2 != 201 && $2 != 200 { n += $3 } END { print n + 0 }' "$tmp/intake.out")
@@ -151,6 +162,11 @@ echo "  HTTP limit (hello-world, same server flags): $hello_rps req/s -> intake/
 echo "  storage limit (raw SQLite, $BATCH leads per transaction): $raw_rps leads/s -> intake/raw $(awk -v a="$intake_rps" -v b="$raw_rps" 'BEGIN { printf "%.3f", a / b }')"
 echo "  intake / min(limits) = $(awk -v a="$intake_rps" -v b="$limit" 'BEGIN { printf "%.3f", a / b }')  (target >= 0.3)"
 echo "  group commit: ${jobs:-?} writes in ${commits:-?} commits ($(awk -v j="${jobs:-0}" -v c="${commits:-0}" 'BEGIN { if (c > 0) printf "%.1f", j / c; else printf "?" }') per commit)"
+# microseconds of CPU per answered lead, and what the writer's share alone allows
+per_lead() { awk -v t="$1" -v n="$ok" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else printf "0" }'; }
+w_us=$(per_lead $((writer1 - writer0)))
+echo "  CPU per lead: onramp $(per_lead $((cpu1 - cpu0))) us (writer thread $w_us, syncer $(per_lead $((syncer1 - syncer0))), HTTP and the rest $(per_lead $((cpu1 - cpu0 - writer1 + writer0 - syncer1 + syncer0)))); raw SQLite $(awk -v r="$raw_rps" 'BEGIN { printf "%.0f", 1e6 / r }') us on one core"
+echo "  the one writer thread at $w_us us per lead allows at most $(awk -v w="$w_us" 'BEGIN { if (w > 0) printf "%.0f", 1e6 / w; else printf "?" }') leads/s"
 echo "  answered 2xx: $ok (repeats by a variant: $repeats); other statuses: $other; leads stored: $stored; people: $people (counter: $counted)"
 
 fail=0
