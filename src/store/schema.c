@@ -264,5 +264,7 @@ const struct migration migrations[] = {
 	{ 9, "search index queue", schema_v9_search_queue_sqlite, schema_v9_search_queue_postgres },
 	{ 10, "first pipeline stage index", schema_v10_first_stage_sqlite,
 	  schema_v10_first_stage_postgres },
+	{ 11, "stage events: from-stage index without signups", schema_v11_stage_events_from_sqlite,
+	  schema_v11_stage_events_from_postgres },
 };
 const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -1,8 +1,9 @@
 /*
  * schema_pipeline.c — migration 4: the recruitment pipeline (stages, each
  * person's place in it and its history, calls, tasks, tags, saved views,
- * volunteers' call settings, pipeline settings), in both dialects; and
- * migration 10, the index that finds a new signup's first stage.
+ * volunteers' call settings, pipeline settings), in both dialects;
+ * migration 10, the index that finds a new signup's first stage; and
+ * migration 11, stage_events_from without the signups' events.
  *
  * Invariants: timestamps are seconds since the epoch; booleans are 0/1
  * integers; person_pipeline holds at most one row per person (its primary
@@ -246,3 +247,18 @@ const char schema_v10_first_stage_sqlite[] =
 
 const char schema_v10_first_stage_postgres[] =
 	"CREATE INDEX pipeline_stages_first ON pipeline_stages(position, id) WHERE active = 1;";
+
+/* Every signup's stage event has no from-stage, and nothing looks those up
+ * through stage_events_from: every query on it asks for one from-stage
+ * (from_stage_id = ?) or for any (IS NOT NULL), which both engines read as
+ * implying the index's WHERE. So the index leaves them out: one b-tree
+ * insert fewer for every new lead, and an index about half the size. */
+const char schema_v11_stage_events_from_sqlite[] =
+	"DROP INDEX stage_events_from;"
+	"CREATE INDEX stage_events_from ON stage_events(from_stage_id, time_in_from)"
+	" WHERE from_stage_id IS NOT NULL;";
+
+const char schema_v11_stage_events_from_postgres[] =
+	"DROP INDEX stage_events_from;"
+	"CREATE INDEX stage_events_from ON stage_events(from_stage_id, time_in_from)"
+	" WHERE from_stage_id IS NOT NULL;";

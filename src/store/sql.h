@@ -197,6 +197,8 @@ extern const char schema_v9_search_queue_sqlite[];
 extern const char schema_v9_search_queue_postgres[];
 extern const char schema_v10_first_stage_sqlite[];
 extern const char schema_v10_first_stage_postgres[];
+extern const char schema_v11_stage_events_from_sqlite[];
+extern const char schema_v11_stage_events_from_postgres[];
 /* Migration 2, security (schema_security.c): TOTP columns, login_pending. */
 extern const char schema_v2_security_sqlite[];
 extern const char schema_v2_security_postgres[];

@@ -415,6 +415,20 @@ static void test_migrate(void **state)
 	assert_string_equal(db_col_text(s, 1), migrations[0].name);
 	assert_true(db_col_int(s, 2) >= db_now() - 60 && db_col_int(s, 2) <= db_now());
 	db_done(s);
+	/* migration 11: a signup's stage event (no from-stage) stays out of
+	 * stage_events_from, and the funnel's median still walks it */
+	s = db_prepare(c, "SELECT sql FROM sqlite_master WHERE name = 'stage_events_from'");
+	assert_non_null(s);
+	assert_int_equal(db_step(s), DB_ROW);
+	assert_non_null(strstr(db_col_text(s, 0), "WHERE from_stage_id IS NOT NULL"));
+	db_done(s);
+	s = db_prepare(c, "EXPLAIN QUERY PLAN SELECT time_in_from FROM stage_events"
+	                  " WHERE from_stage_id = 3 AND time_in_from IS NOT NULL"
+	                  " ORDER BY time_in_from LIMIT 1");
+	assert_non_null(s);
+	assert_int_equal(db_step(s), DB_ROW);
+	assert_non_null(strstr(db_col_text(s, 3), "USING COVERING INDEX stage_events_from"));
+	db_done(s);
 	assert_integrity(c);
 	db_read_end(f->db, c);
 
