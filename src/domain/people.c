@@ -423,6 +423,7 @@ static int people_signup_run(struct db_conn *c, void *arg)
 	int has_email, has_phone = 0, rc;
 	char reason[96];
 
+	memset(&job->result, 0, sizeof(job->result));  /* a rerun starts afresh */
 	if (job->hook && job->hook->before) {
 		rc = job->hook->before(c, job->hook->arg, &job->result);
 		if (rc != 0) {
@@ -568,7 +569,8 @@ int people_signup(struct db *db, const struct keys *keys, json_t *person, json_t
 		log_error("people_signup: could not prepare the person");
 		goto fail;
 	}
-	rc = store_people_write(db, people_signup_run, &job);
+	/* rerunnable: a run sets every output afresh and writes only rows */
+	rc = store_people_write_rerunnable(db, people_signup_run, &job);
 	if (rc < 0) {
 		log_error("people_signup: database error %d", rc);
 		rc = -1;

@@ -188,13 +188,23 @@ void db_read_end(struct db *db, struct db_conn *c)
 		db_sqlite_read_end(SQ_DB(db), SQ_C(c));
 }
 
-int db_write(struct db *db, db_write_fn fn, void *arg)
+static int db_write_as(struct db *db, db_write_fn fn, void *arg, int rerunnable)
 {
 	if (!db || !fn)
 		return DB_ERROR;
 	if (IS_PG(db))
-		return db_pg_write(PG_DB(db), fn, arg);
-	return db_sqlite_write(SQ_DB(db), fn, arg);
+		return db_pg_write(PG_DB(db), fn, arg, rerunnable);
+	return db_sqlite_write(SQ_DB(db), fn, arg, rerunnable);
+}
+
+int db_write(struct db *db, db_write_fn fn, void *arg)
+{
+	return db_write_as(db, fn, arg, 0);
+}
+
+int db_write_rerunnable(struct db *db, db_write_fn fn, void *arg)
+{
+	return db_write_as(db, fn, arg, 1);
 }
 
 void db_stats(struct db *db, struct db_stats *out)

@@ -60,6 +60,10 @@ struct db_stats {
 	unsigned long long jobs;    /* db_write jobs the writer ran (committed or not) */
 	unsigned long long queued;  /* jobs waiting for the writer right now */
 	unsigned long long retries; /* jobs run again after DB_RETRY */
+	unsigned long long shared;  /* committed groups whose jobs had no savepoint each
+	                             * (SQLite, every job rerunnable) */
+	unsigned long long reruns;  /* such groups rolled back for a failed job and run
+	                             * again with a savepoint per job */
 	/* Batches the writer took off its queue, by size: batches[i] counts
 	 * those of at most 2^i jobs and more than 2^(i-1) (a histogram whose
 	 * last bucket ends at LIMIT_DB_GROUP_MAX). */

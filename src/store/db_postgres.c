@@ -1203,9 +1203,9 @@ void db_pg_read_end(struct pg_db *db, struct pg_conn *c)
 	pthread_mutex_unlock(&db->pool_mu);
 }
 
-int db_pg_write(struct pg_db *db, db_write_fn fn, void *arg)
+int db_pg_write(struct pg_db *db, db_write_fn fn, void *arg, int rerunnable)
 {
-	return db_writer_submit(db->writer, fn, arg);
+	return db_writer_submit(db->writer, fn, arg, rerunnable);
 }
 
 void db_pg_stats(struct pg_db *db, struct db_stats *out)

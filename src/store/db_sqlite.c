@@ -813,11 +813,11 @@ void db_sqlite_read_end(struct sq_db *db, struct sq_conn *c)
 
 /* ---- writes --------------------------------------------------------- */
 
-int db_sqlite_write(struct sq_db *db, db_write_fn fn, void *arg)
+int db_sqlite_write(struct sq_db *db, db_write_fn fn, void *arg, int rerunnable)
 {
 	if (!db || !fn)
 		return DB_ERROR;
-	return db_writer_submit(db->writer, fn, arg);
+	return db_writer_submit(db->writer, fn, arg, rerunnable);
 }
 
 void db_sqlite_stats(struct sq_db *db, struct db_stats *out)

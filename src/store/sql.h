@@ -59,6 +59,14 @@ typedef int (*db_write_fn)(struct db_conn *c, void *arg);
  * fn's changes exist). Blocks the calling thread, not the writer. */
 int db_write(struct db *db, db_write_fn fn, void *arg);
 
+/* As db_write, for a job that may run more than once for one call: only
+ * its last run's changes and value count. Each run must set every output
+ * it reports and change nothing outside the database. On SQLite a group
+ * made only of such jobs shares its transaction without a savepoint per
+ * job; if one of them fails, the group is rolled back and run again with a
+ * savepoint each, so a failure still undoes its own job and no other. */
+int db_write_rerunnable(struct db *db, db_write_fn fn, void *arg);
+
 /* Work a job may leave for the end of its group: fn(c, key) runs once per
  * distinct (fn, key), on the writer thread, after the group's last job and
  * before its COMMIT, outside every job's savepoint. It must be idempotent
@@ -162,10 +170,11 @@ int db_conn_sync(struct db_conn *c);
 struct db_writer;
 /* Starts the writer thread on c. Returns 0 and *out, or -1 (logged). */
 int db_writer_start(struct db_conn *c, struct db_writer **out);
-/* Queues fn and waits for its group to commit; the contract of db_write().
- * Called from the writer thread itself (a job writing through db_write), it
- * runs fn at once in a nested savepoint of the running job. */
-int db_writer_submit(struct db_writer *w, db_write_fn fn, void *arg);
+/* Queues fn and waits for its group to commit; the contract of db_write()
+ * (of db_write_rerunnable() if rerunnable). Called from the writer thread
+ * itself (a job writing through db_write), it runs fn at once in a nested
+ * savepoint of the running job. */
+int db_writer_submit(struct db_writer *w, db_write_fn fn, void *arg, int rerunnable);
 /* Refuses new jobs, runs and commits every queued one, joins the thread and
  * frees w (a caller woken from db_writer_submit() touches only its own job).
  * c stays open (the caller closes it). */

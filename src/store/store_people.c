@@ -78,6 +78,11 @@ int store_people_write(struct db *db, store_people_job_fn fn, void *arg)
 	return db_write(db, fn, arg);
 }
 
+int store_people_write_rerunnable(struct db *db, store_people_job_fn fn, void *arg)
+{
+	return db_write_rerunnable(db, fn, arg);
+}
+
 struct db_conn *store_people_read_begin(struct db *db)
 {
 	return db_read_begin(db);

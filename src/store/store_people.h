@@ -46,6 +46,9 @@ typedef int (*store_people_job_fn)(struct db_conn *c, void *arg);
  * committed: fn's value, or a negative enum db_rc (then nothing fn wrote
  * exists). Never call from inside another job. */
 int store_people_write(struct db *db, store_people_job_fn fn, void *arg);
+/* The same for a job that may run more than once (db_write_rerunnable):
+ * each run sets every output afresh and writes nothing but rows. */
+int store_people_write_rerunnable(struct db *db, store_people_job_fn fn, void *arg);
 /* Lends a read connection (never NULL); give it back with _read_end. */
 struct db_conn *store_people_read_begin(struct db *db);
 void store_people_read_end(struct db *db, struct db_conn *c);

@@ -145,6 +145,14 @@ static void metrics_db_render(buf *out, struct db *db)
 	                " with another process.\n"
 	                "# TYPE onramp_db_write_retries_total counter\n"
 	                "onramp_db_write_retries_total %llu\n", st.retries);
+	buf_printf(out, "# HELP onramp_db_commits_shared_total Of the commits, those whose jobs"
+	                " shared the transaction without a savepoint each.\n"
+	                "# TYPE onramp_db_commits_shared_total counter\n"
+	                "onramp_db_commits_shared_total %llu\n", st.shared);
+	buf_printf(out, "# HELP onramp_db_group_reruns_total Groups run again with a savepoint per"
+	                " job after one of their jobs failed without one.\n"
+	                "# TYPE onramp_db_group_reruns_total counter\n"
+	                "onramp_db_group_reruns_total %llu\n", st.reruns);
 	buf_printf(out, "# HELP onramp_db_write_queued Jobs waiting for the writer now.\n"
 	                "# TYPE onramp_db_write_queued gauge\n"
 	                "onramp_db_write_queued %llu\n", st.queued);

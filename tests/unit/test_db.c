@@ -122,6 +122,7 @@ struct ins {
 	long long id;
 	int fail_after;  /* return -1 after inserting */
 	int result;
+	int runs;        /* how many times the writer ran it */
 };
 
 static int job_insert(struct db_conn *c, void *arg)
@@ -129,6 +130,7 @@ static int job_insert(struct db_conn *c, void *arg)
 	struct ins *a = arg;
 	int rc = insert_row(c, a->id, "row");
 
+	a->runs++;
 	if (rc < 0)
 		return rc;
 	return a->fail_after ? -1 : 0;
@@ -258,11 +260,13 @@ static void gate_open(struct gate *g)
 	pthread_mutex_unlock(&g->mu);
 }
 
-/* A thread that runs one db_write and keeps its result. */
+/* A thread that runs one db_write (db_write_rerunnable) and keeps its
+ * result. */
 struct writer_call {
 	struct db *db;
 	db_write_fn fn;
 	void *arg;
+	int rerunnable;
 	int result;
 	pthread_t t;
 };
@@ -271,17 +275,25 @@ static void *writer_call_main(void *p)
 {
 	struct writer_call *w = p;
 
-	w->result = db_write(w->db, w->fn, w->arg);
+	w->result = w->rerunnable ? db_write_rerunnable(w->db, w->fn, w->arg)
+	                          : db_write(w->db, w->fn, w->arg);
 	return NULL;
 }
 
-static void writer_call_start(struct writer_call *w, struct db *db, db_write_fn fn, void *arg)
+static void writer_call_start_as(struct writer_call *w, struct db *db, db_write_fn fn, void *arg,
+                                 int rerunnable)
 {
 	w->db = db;
 	w->fn = fn;
 	w->arg = arg;
+	w->rerunnable = rerunnable;
 	w->result = 12345;
 	assert_int_equal(pthread_create(&w->t, NULL, writer_call_main, w), 0);
+}
+
+static void writer_call_start(struct writer_call *w, struct db *db, db_write_fn fn, void *arg)
+{
+	writer_call_start_as(w, db, fn, arg, 0);
 }
 
 static void writer_call_join(struct writer_call *w)
@@ -737,7 +749,7 @@ static void test_failed_job_rolls_back_only_itself(void **state)
 	struct fx *f = *state;
 	struct gate g;
 	struct writer_call gw, w[3];
-	struct ins a = { 1, 0, 0 }, b = { 2, 1, 0 }, cc = { 3, 0, 0 };
+	struct ins a = { 1, 0, 0, 0 }, b = { 2, 1, 0, 0 }, cc = { 3, 0, 0, 0 };
 	struct db_stats before, after;
 
 	create_t(f->db);
@@ -770,13 +782,102 @@ static void test_failed_job_rolls_back_only_itself(void **state)
 	assert_int_equal(count_rows(f->db, sql_count_t), 2);
 }
 
+/* Runs the three inserts as one group (queued behind a gate): each through
+ * db_write_rerunnable if rerunnable[i]. Returns the stats' change. */
+static struct db_stats group_of_three(struct db *db, struct ins *ins, const int *rerunnable,
+                                      struct writer_call *w)
+{
+	struct gate g;
+	struct writer_call gw;
+	struct db_stats before, after, d;
+	int i;
+
+	gate_init(&g);
+	writer_call_start(&gw, db, job_gate, &g);
+	gate_wait_entered(&g);
+	before = stats_of(db);
+	for (i = 0; i < 3; i++) {
+		writer_call_start_as(&w[i], db, job_insert, &ins[i], rerunnable[i]);
+		wait_queued(db, (unsigned long long)i + 1);
+	}
+	gate_open(&g);
+	writer_call_join(&gw);
+	for (i = 0; i < 3; i++)
+		writer_call_join(&w[i]);
+	after = stats_of(db);
+	assert_int_equal(gw.result, 0);
+	memset(&d, 0, sizeof(d));
+	d.groups = after.groups - before.groups;
+	d.shared = after.shared - before.shared;
+	d.reruns = after.reruns - before.reruns;
+	return d;
+}
+
+/* Each of the three succeeded, ran once and left its row. */
+static void assert_three_ran_once(struct db *db, const struct writer_call *w,
+                                  const struct ins *ins)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(w[i].result, 0);
+		assert_int_equal(ins[i].runs, 1);
+		assert_true(row_exists(db, ins[i].id));
+	}
+}
+
+/* Rerunnable jobs share their group's transaction with no savepoint each;
+ * when one fails, the group is undone and run again with one savepoint
+ * per job, so only the failed job's row is missing — as with db_write. */
+static void test_rerunnable_jobs_share_a_group(void **state)
+{
+	static const int all[3] = { 1, 1, 1 }, mixed[3] = { 1, 0, 1 };
+	struct fx *f = *state;
+	struct writer_call w[3];
+	struct ins ok[3] = { { 11, 0, 0, 0 }, { 12, 0, 0, 0 }, { 13, 0, 0, 0 } };
+	struct ins bad[3] = { { 21, 0, 0, 0 }, { 22, 1, 0, 0 }, { 23, 0, 0, 0 } };
+	struct ins mix[3] = { { 31, 0, 0, 0 }, { 32, 0, 0, 0 }, { 33, 0, 0, 0 } };
+	struct db_stats d;
+
+	create_t(f->db);
+	/* all succeed: one shared group, each job run once */
+	d = group_of_three(f->db, ok, all, w);
+	assert_int_equal(d.groups, 2);  /* the gate's, then the three's */
+	assert_int_equal(d.shared, 1);
+	assert_int_equal(d.reruns, 0);
+	assert_three_ran_once(f->db, w, ok);
+
+	/* the middle one fails: run again the careful way */
+	d = group_of_three(f->db, bad, all, w);
+	assert_int_equal(d.groups, 2);
+	assert_int_equal(d.shared, 0);
+	assert_int_equal(d.reruns, 1);
+	assert_int_equal(w[0].result, 0);
+	assert_int_equal(w[1].result, -1);
+	assert_int_equal(w[2].result, 0);
+	assert_int_equal(bad[0].runs, 2);  /* shared, then in its savepoint */
+	assert_int_equal(bad[1].runs, 2);  /* failed shared, failed again alone */
+	assert_int_equal(bad[2].runs, 1);  /* never reached before the rerun */
+	assert_true(row_exists(f->db, 21));
+	assert_false(row_exists(f->db, 22));
+	assert_true(row_exists(f->db, 23));
+
+	/* one plain db_write in the group: savepoints for all, no rerun */
+	d = group_of_three(f->db, mix, mixed, w);
+	assert_int_equal(d.groups, 2);
+	assert_int_equal(d.shared, 0);
+	assert_int_equal(d.reruns, 0);
+	assert_three_ran_once(f->db, w, mix);
+	assert_int_equal(count_rows(f->db, sql_count_t), 8);
+}
+
 static void test_constraint(void **state)
 {
 	struct fx *f = *state;
-	struct ins a = { 7, 0, 0 };
+	struct ins a = { 7, 0, 0, 0 };
 	struct gate g;
 	struct writer_call gw, w[3];
-	struct ins x = { 8, 0, 0 }, dup = { 7, 0, 0 }, y = { 9, 0, 0 };
+	struct ins x = { 8, 0, 0, 0 }, dup = { 7, 0, 0, 0 }, y = { 9, 0, 0, 0 };
 
 	create_t(f->db);
 	assert_int_equal(db_write(f->db, job_insert, &a), 0);
@@ -845,7 +946,7 @@ static void test_read_end_resets_statements(void **state)
 	struct fx *f = *state;
 	struct db_conn *c;
 	struct db_stmt *s;
-	struct ins a = { 1, 0, 0 };
+	struct ins a = { 1, 0, 0, 0 };
 	int i;
 
 	create_t(f->db);
@@ -926,7 +1027,7 @@ static void test_lost_transaction(void **state)
 	struct fx *f = *state;
 	struct gate g;
 	struct writer_call gw, w[3];
-	struct ins a = { 1, 0, 0 }, cc = { 3, 0, 0 };
+	struct ins a = { 1, 0, 0, 0 }, cc = { 3, 0, 0, 0 };
 
 	create_t(f->db);
 	gate_init(&g);
@@ -967,7 +1068,7 @@ static void test_commit_failure(void **state)
 	struct fx *f = *state;
 	struct gate g;
 	struct writer_call gw, w[3];
-	struct ins a = { 1, 0, 0 }, cc = { 3, 0, 0 }, later = { 4, 0, 0 };
+	struct ins a = { 1, 0, 0, 0 }, cc = { 3, 0, 0, 0 }, later = { 4, 0, 0, 0 };
 	struct db_stats before, after;
 
 	create_t(f->db);
@@ -1217,8 +1318,8 @@ static void test_deferred_work(void **state)
 	struct fx *f = *state;
 	struct gate g;
 	struct writer_call gw, w[3];
-	struct defer_ins a = { { 1, 0, 0 }, 7 }, b = { { 2, 1, 0 }, 7 }, cc = { { 3, 0, 0 }, 7 };
-	struct defer_ins bad = { { 4, 0, 0 }, 99 };
+	struct defer_ins a = { { 1, 0, 0, 0 }, 7 }, b = { { 2, 1, 0, 0 }, 7 }, cc = { { 3, 0, 0, 0 }, 7 };
+	struct defer_ins bad = { { 4, 0, 0, 0 }, 99 };
 
 	create_t(f->db);
 	assert_int_equal(db_write(f->db, job_exec, (void *)sql_create_d), DB_OK);
@@ -1446,7 +1547,7 @@ static void test_close_completes_queued(void **state)
 	writer_call_start(&gw, f->db, job_gate, &g);
 	gate_wait_entered(&g);
 	for (i = 0; i < N; i++) {
-		a[i] = (struct ins){ i + 1, 0, 0 };
+		a[i] = (struct ins){ i + 1, 0, 0, 0 };
 		writer_call_start(&w[i], f->db, job_insert, &a[i]);
 	}
 	wait_queued(f->db, N);
@@ -1508,7 +1609,7 @@ static void test_disk_full(void **state)
 {
 	struct fx *f = *state;
 	size_t free_size = 32 * 1024, big = 512 * 1024;
-	struct ins small = { 1, 0, 0 }, after = { 2, 0, 0 };
+	struct ins small = { 1, 0, 0, 0 }, after = { 2, 0, 0, 0 };
 
 	create_t(f->db);
 	/* leave some free pages in the file, so a small write fits later */
@@ -1529,7 +1630,7 @@ static void test_disk_full(void **state)
 	{
 		struct gate g;
 		struct writer_call gw, w[3];
-		struct ins a = { 10, 0, 0 }, cc = { 11, 0, 0 };
+		struct ins a = { 10, 0, 0, 0 }, cc = { 11, 0, 0, 0 };
 
 		gate_init(&g);
 		writer_call_start(&gw, f->db, job_gate, &g);
@@ -1576,6 +1677,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_commit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_syncs_before_answering, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_job_rolls_back_only_itself, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rerunnable_jobs_share_a_group, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_constraint, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_reads_see_committed_writes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_end_resets_statements, fx_setup, fx_teardown),
