@@ -135,6 +135,7 @@ int cli_serve(int argc, char **argv)
 	opt.host = cfg.listen_host;
 	opt.port = cfg.listen_port;
 	opt.is_https = cfg.is_https;
+	opt.per_ip = (unsigned)cfg.http_per_ip;
 	opt.dispatch = web_dispatch;
 	opt.app = &app;
 	if (http_server_start(&opt, &server, err, sizeof(err)) < 0) {

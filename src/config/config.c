@@ -162,14 +162,21 @@ static int parse_org_name(struct config *cfg, const char *v, char *err, size_t e
 	return copy_value(cfg->org_name, sizeof(cfg->org_name), "ONRAMP_ORG_NAME", v, err, errlen);
 }
 
-static int parse_db_pool(struct config *cfg, const char *v, char *err, size_t errlen)
+/* 1 and *n if v is a whole number from lo to hi, else 0. */
+static int whole_number(const char *v, long lo, long hi, long *n)
 {
 	char *end;
-	long n;
 
 	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || !*v || *end || n < 1 || n > LIMIT_DB_POOL_MAX) {
+	*n = strtol(v, &end, 10);
+	return !errno && *v && !*end && *n >= lo && *n <= hi;
+}
+
+static int parse_db_pool(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	long n;
+
+	if (!whole_number(v, 1, LIMIT_DB_POOL_MAX, &n)) {
 		snprintf(err, errlen, "ONRAMP_DB_POOL must be a whole number from 1 to %d",
 		         LIMIT_DB_POOL_MAX);
 		return -1;
@@ -198,12 +205,9 @@ static int parse_metrics_token(struct config *cfg, const char *v, char *err, siz
 
 static int parse_signup_rate(struct config *cfg, const char *v, char *err, size_t errlen)
 {
-	char *end;
 	long n;
 
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || !*v || *end || n < 0 || n > 1000000) {
+	if (!whole_number(v, 0, 1000000, &n)) {
 		snprintf(err, errlen, "ONRAMP_SIGNUP_RATE must be a whole number from 0 (no limit) to 1000000");
 		return -1;
 	}
@@ -337,14 +341,24 @@ static int parse_mail_from(struct config *cfg, const char *v, char *err, size_t 
 	return copy_value(cfg->mail_from, sizeof(cfg->mail_from), "ONRAMP_MAIL_FROM", v, err, errlen);
 }
 
-static int parse_mail_retry(struct config *cfg, const char *v, char *err, size_t errlen)
+static int parse_http_per_ip(struct config *cfg, const char *v, char *err, size_t errlen)
 {
-	char *end;
 	long n;
 
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || !*v || *end || n < 1 || n > 86400) {
+	if (!whole_number(v, 1, LIMIT_HTTP_CONNECTIONS, &n)) {
+		snprintf(err, errlen, "ONRAMP_HTTP_PER_IP must be a whole number from 1 to %d",
+		         LIMIT_HTTP_CONNECTIONS);
+		return -1;
+	}
+	cfg->http_per_ip = (int)n;
+	return 0;
+}
+
+static int parse_mail_retry(struct config *cfg, const char *v, char *err, size_t errlen)
+{
+	long n;
+
+	if (!whole_number(v, 1, 86400, &n)) {
 		snprintf(err, errlen, "ONRAMP_MAIL_RETRY must be a whole number of seconds from 1 to 86400");
 		return -1;
 	}
@@ -361,6 +375,7 @@ static const struct setting settings[] = {
 	{ "theme", "ONRAMP_THEME", "folder of templates/, static/ and strings.json overriding the built-in ones", parse_theme },
 	{ "key-file", "ONRAMP_KEY_FILE", "secret key file, created with mode 0600 if missing (default onramp.key)", parse_key_file },
 	{ "org-name", "ONRAMP_ORG_NAME", "organization name shown on pages (default Onramp)", parse_org_name },
+	{ "http-per-ip", "ONRAMP_HTTP_PER_IP", "connections one client address may have open at once (default 64); behind a reverse proxy every client has the proxy's address: set 1024, the total cap", parse_http_per_ip },
 	{ "signup-rate", "ONRAMP_SIGNUP_RATE", "signups allowed per client IP per minute, 0 for no limit (default 30)", parse_signup_rate },
 	{ "log-level", "ONRAMP_LOG_LEVEL", "debug, info, warn or error (default info)", parse_log_level },
 	{ "smtp-url", "ONRAMP_SMTP_URL", "SMTP server for outgoing mail, smtp://HOST[:PORT] or smtps://HOST[:PORT]; empty (default): mail stays in the outbox", parse_smtp_url },
@@ -386,6 +401,7 @@ int config_load_env(struct config *cfg, char *err, size_t errlen)
 	snprintf(cfg->org_name, sizeof(cfg->org_name), "Onramp");
 	cfg->signup_rate = LIMIT_SIGNUPS_PER_IP_PER_MINUTE;
 	cfg->db_pool = LIMIT_DB_READ_CONNECTIONS;
+	cfg->http_per_ip = LIMIT_HTTP_CONNECTIONS_PER_IP;
 	cfg->log_level = LOG_INFO;
 	cfg->mail_retry_seconds = LIMIT_MAIL_RETRY_SECONDS;
 	for (i = 0; i < N_SETTINGS; i++) {

@@ -20,6 +20,7 @@ struct config {
 	char theme_dir[1024];   /* ONRAMP_THEME, --theme: "" (built-in only) */
 	char key_file[1024];    /* ONRAMP_KEY_FILE, --key-file: "onramp.key" */
 	char org_name[200];     /* ONRAMP_ORG_NAME, --org-name: "Onramp" */
+	int  http_per_ip;       /* ONRAMP_HTTP_PER_IP, --http-per-ip: open connections per client address, 1..LIMIT_HTTP_CONNECTIONS (default LIMIT_HTTP_CONNECTIONS_PER_IP) */
 	int  signup_rate;       /* ONRAMP_SIGNUP_RATE, --signup-rate: signups per IP per minute, 0 = no limit (default LIMIT_SIGNUPS_PER_IP_PER_MINUTE) */
 	int  is_https;          /* base_url starts with https:// */
 	int  log_level;         /* ONRAMP_LOG_LEVEL: debug|info|warn|error */

@@ -4,7 +4,7 @@
  * One thread per connection (blocking handlers are fine: a database write
  * waits for its group commit without stalling other connections), with the
  * limits of lib/limits.h: connection timeout, total and per-IP connection
- * caps, per-connection memory, strict request parsing, a body cap (413), and
+ * caps (the per-IP one settable: ONRAMP_HTTP_PER_IP), per-connection memory, strict request parsing, a body cap (413), and
  * request-smuggling shapes refused (two Content-Length headers, or
  * Content-Length with Transfer-Encoding). Every response carries the security
  * headers (CSP without inline script, nosniff, Referrer-Policy,
@@ -25,6 +25,7 @@ struct http_server_options {
 	int          is_https;   /* the public base URL is https (HSTS, Secure cookies) */
 	http_handler dispatch;   /* called for every well-formed request */
 	struct app  *app;        /* copied into req->app */
+	unsigned     per_ip;     /* open connections per client address; 0: LIMIT_HTTP_CONNECTIONS_PER_IP */
 };
 
 /* Starts serving on its own threads. Returns 0 and *out, or -1 with a reason. */

@@ -1731,17 +1731,11 @@ static int response_complete(const char *out, size_t len)
 	return (size_t)(end + 4 - out) + (size_t)n <= len;
 }
 
-int raw_request(const struct server *srv, const char *req, size_t len, char *out,
-                size_t outlen, int timeout_ms)
+int raw_connect(const struct server *srv)
 {
 	struct sockaddr_in sa;
-	size_t sent = 0, got = 0;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	long long deadline = now_ms() + timeout_ms;
-	int reading_only = 0;
 
-	if (outlen > 0)
-		out[0] = '\0';
 	if (fd < 0)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
@@ -1752,6 +1746,20 @@ int raw_request(const struct server *srv, const char *req, size_t len, char *out
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+int raw_request(const struct server *srv, const char *req, size_t len, char *out,
+                size_t outlen, int timeout_ms)
+{
+	size_t sent = 0, got = 0;
+	long long deadline = now_ms() + timeout_ms;
+	int reading_only = 0, fd;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if ((fd = raw_connect(srv)) < 0)
+		return -1;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	for (;;) {
 		int left = (int)(deadline - now_ms());

@@ -274,6 +274,9 @@ void html_unescape(const char *s, size_t len, char *out, size_t outlen);
  * if the server closed without answering, -1 on a connect error. */
 int raw_request(const struct server *srv, const char *req, size_t len, char *out,
                 size_t outlen, int timeout_ms);
+/* Opens a TCP connection to the server from 127.0.0.1 and returns its fd
+ * (close it), or -1. */
+int raw_connect(const struct server *srv);
 
 /* ---- assertions (expand where cmocka.h is included) ---- */
 

@@ -460,6 +460,9 @@ static void test_cli_bad_settings(void **state)
 	assert_refused_setting("migrate", "ONRAMP_DB=nonsense");
 	assert_refused_setting("serve", "ONRAMP_SIGNUP_RATE=-4");
 	assert_refused_setting("serve", "ONRAMP_SIGNUP_RATE=lots");
+	assert_refused_setting("serve", "ONRAMP_HTTP_PER_IP=0");
+	assert_refused_setting("serve", "ONRAMP_HTTP_PER_IP=1025");
+	assert_refused_setting("serve", "ONRAMP_HTTP_PER_IP=64x");
 	/* a port already taken (the running server's): a failure that names it */
 	struct cli_result *r = calloc(1, sizeof(*r));
 	assert_non_null(r);
@@ -474,6 +477,35 @@ static void test_cli_bad_settings(void **state)
 	assert_null(strstr(r->out, "listening"));
 	free(r);
 	assert_true(harness_alive(srv));
+}
+
+/* ONRAMP_HTTP_PER_IP reaches the server: with 2, a third connection from
+ * the same address is closed unanswered until one of the two goes. */
+static void test_http_per_ip_setting(void **state)
+{
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+	struct harness_opts o;
+	struct server *two;
+	char out[4096];
+	int held[2], i, st = 0;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.extra_env[0] = "ONRAMP_HTTP_PER_IP=2";
+	two = harness_start(&o);
+	assert_non_null(two);
+	for (i = 0; i < 2; i++)
+		assert_true((held[i] = raw_connect(two)) >= 0);
+	assert_int_equal(raw_request(two, req, sizeof(req) - 1, out, sizeof(out), 5000), 0);
+	for (i = 0; i < 2; i++)
+		close(held[i]);
+	for (i = 0; i < 50 && st != 200; i++) {
+		st = raw_request(two, req, sizeof(req) - 1, out, sizeof(out), 5000);
+		if (st != 200)
+			usleep(50 * 1000);
+	}
+	assert_int_equal(st, 200);
+	assert_int_equal(harness_stop(two), 0);
 }
 
 static void test_cli_user_add_refuses_weak_password(void **state)
@@ -563,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_security_headers),
 		cmocka_unit_test(test_cli_help),
 		cmocka_unit_test(test_cli_bad_settings),
+		cmocka_unit_test(test_http_per_ip_setting),
 		cmocka_unit_test(test_cli_user_add_refuses_weak_password),
 		cmocka_unit_test(test_backup_while_serving),
 		cmocka_unit_test(test_sigterm_exits_cleanly),

@@ -276,7 +276,7 @@ static void test_get_has_security_headers(void **state)
 
 static void test_https_adds_hsts(void **state)
 {
-	struct http_server_options opt = { "127.0.0.1", 0, 1, test_dispatch, NULL };
+	struct http_server_options opt = { "127.0.0.1", 0, 1, test_dispatch, NULL, 0 };
 	struct http_server *s = NULL;
 	char err[256];
 	struct reply r;
@@ -298,7 +298,7 @@ static void test_https_adds_hsts(void **state)
 
 static void test_start_refuses_bad_options(void **state)
 {
-	struct http_server_options opt = { "localhost", 0, 0, test_dispatch, NULL };
+	struct http_server_options opt = { "localhost", 0, 0, test_dispatch, NULL, 0 };
 	struct http_server *s = (struct http_server *)&opt;
 	char err[256] = "";
 
@@ -319,7 +319,7 @@ static void test_start_refuses_bad_options(void **state)
 
 static void test_ipv6_loopback(void **state)
 {
-	struct http_server_options opt = { "::1", 0, 0, test_dispatch, NULL };
+	struct http_server_options opt = { "::1", 0, 0, test_dispatch, NULL, 0 };
 	struct http_server *s = NULL;
 	struct sockaddr_in6 sa;
 	struct timeval tv = { 5, 0 };
@@ -814,21 +814,37 @@ static void test_idle_flood_does_not_block_others(void **state)
 			close(fds[i]);
 }
 
-static void test_per_ip_cap(void **state)
+/* A request on the open connection fd gets a 200. */
+static void assert_live(int fd)
 {
-	enum { CAP = LIMIT_HTTP_CONNECTIONS_PER_IP };
 	const char *req = "GET /ok HTTP/1.1\r\nHost: t\r\n\r\n";
-	int fds[CAP], extra, i;
 	char out[4096];
 	ssize_t n;
 
-	(void)state;
-	for (i = 0; i < CAP; i++) {
-		fds[i] = client_connect("127.0.0.3", g_port);
+	assert_int_equal(send_all(fd, req, strlen(req)), 0);
+	n = recv(fd, out, sizeof(out) - 1, 0);
+	assert_true(n > 12);
+	out[n] = '\0';
+	assert_non_null(strstr(out, "HTTP/1.1 200"));
+}
+
+/* Holds cap connections open from src to the server on g_port: all live,
+ * the (cap+1)th closed unanswered, and src let in again once they close. */
+static void assert_per_ip_cap(const char *src, int cap)
+{
+	const char *req = "GET /ok HTTP/1.1\r\nHost: t\r\n\r\n";
+	int fds[LIMIT_HTTP_CONNECTIONS], extra, i;
+	char out[4096];
+	ssize_t n;
+
+	assert_true(cap <= LIMIT_HTTP_CONNECTIONS);
+	for (i = 0; i < cap; i++) {
+		fds[i] = client_connect(src, g_port);
 		assert_true(fds[i] >= 0);
 	}
+	assert_live(fds[cap - 1]);
 	/* the (cap+1)th is accepted by the kernel, then closed unanswered */
-	extra = client_connect("127.0.0.3", g_port);
+	extra = client_connect(src, g_port);
 	assert_true(extra >= 0);
 	send_all(extra, req, strlen(req));
 	n = recv(extra, out, sizeof(out), 0);
@@ -837,15 +853,39 @@ static void test_per_ip_cap(void **state)
 		assert_true(errno == ECONNRESET || errno == EPIPE);
 	close(extra);
 	/* the first ones are live and served */
-	assert_int_equal(send_all(fds[0], req, strlen(req)), 0);
-	n = recv(fds[0], out, sizeof(out) - 1, 0);
-	assert_true(n > 12);
-	out[n] = '\0';
-	assert_non_null(strstr(out, "HTTP/1.1 200"));
+	assert_live(fds[0]);
 	/* freeing a slot lets the address in again */
-	for (i = 0; i < CAP; i++)
+	for (i = 0; i < cap; i++)
 		close(fds[i]);
-	assert_true(served_from("127.0.0.3", 40));
+	assert_true(served_from(src, 40));
+}
+
+static void test_per_ip_cap(void **state)
+{
+	(void)state;
+	assert_per_ip_cap("127.0.0.3", LIMIT_HTTP_CONNECTIONS_PER_IP);
+}
+
+/* ONRAMP_HTTP_PER_IP: behind a reverse proxy every client is the proxy's
+ * address, so the cap is raised to let it hold more than the default. */
+static void test_per_ip_cap_setting(void **state)
+{
+	struct http_server_options opt = { "127.0.0.1", 0, 0, test_dispatch, NULL, 0 };
+	static const unsigned caps[] = { 3, LIMIT_HTTP_CONNECTIONS_PER_IP + 16 };
+	struct http_server *s = NULL;
+	char err[256];
+	int saved = g_port;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		opt.per_ip = caps[i];
+		assert_int_equal(http_server_start(&opt, &s, err, sizeof(err)), 0);
+		g_port = http_server_port(s);
+		assert_per_ip_cap("127.0.0.6", (int)caps[i]);
+		g_port = saved;
+		http_server_stop(s);
+	}
 }
 
 static void test_handler_failure_500(void **state)
@@ -951,7 +991,7 @@ static struct http_server *g_server;
 
 static int group_setup(void **state)
 {
-	struct http_server_options opt = { "127.0.0.1", 0, 0, test_dispatch, NULL };
+	struct http_server_options opt = { "127.0.0.1", 0, 0, test_dispatch, NULL, 0 };
 	char err[256];
 	FILE *f;
 
@@ -1008,6 +1048,7 @@ int main(void)
 		cmocka_unit_test(test_missing_host_refused),
 		cmocka_unit_test(test_idle_flood_does_not_block_others),
 		cmocka_unit_test(test_per_ip_cap),
+		cmocka_unit_test(test_per_ip_cap_setting),
 		cmocka_unit_test(test_handler_failure_500),
 		cmocka_unit_test(test_head_has_no_body),
 		cmocka_unit_test(test_redirect_cookies_headers),
