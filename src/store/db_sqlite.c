@@ -616,7 +616,8 @@ static int conn_open(const char *path, enum conn_role role, struct sq_conn **out
 		/* keep the WAL from staying huge after a burst */
 		if (db_sqlite_exec(c, "PRAGMA journal_size_limit=67108864") != DB_OK)
 			goto fail;
-		/* Each job of a group runs in its own savepoint, and SQLite
+		/* Each job of a group runs in its own savepoint (unless the
+		 * group shares its transaction: db_writer.c), and SQLite
 		 * saves every page a job touches that the group already changed
 		 * into a sub-journal — by default a temporary file once it passes
 		 * 64 KiB, i.e. two write() calls per page per job: profiled, that
