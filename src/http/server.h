@@ -4,7 +4,8 @@
  * One thread per connection (blocking handlers are fine: a database write
  * waits for its group commit without stalling other connections), with the
  * limits of lib/limits.h: connection timeout, total and per-IP connection
- * caps (the per-IP one settable: ONRAMP_HTTP_PER_IP), per-connection memory, strict request parsing, a body cap (413), and
+ * caps (the per-IP one settable: ONRAMP_HTTP_PER_IP), per-connection
+ * memory, strict request parsing, a body cap (413), and
  * request-smuggling shapes refused (two Content-Length headers, or
  * Content-Length with Transfer-Encoding). Every response carries the security
  * headers (CSP without inline script, nosniff, Referrer-Policy,

@@ -114,9 +114,8 @@ struct writer_deferred {
 struct db_writer {
 	struct db_conn     *c;
 	unsigned long long  retries;  /* job reruns after DB_RETRY (under mu) */
-	unsigned long long  retries_run; /* the same, counted by the writer thread alone */
-	unsigned long long  shared, shared_run; /* groups committed without job savepoints */
-	unsigned long long  reruns, reruns_run; /* such groups run again, one savepoint per job */
+	unsigned long long  shared;   /* groups committed without job savepoints (under mu) */
+	unsigned long long  reruns;   /* such groups run again, one savepoint per job (under mu) */
 	pthread_t           thread;
 	pthread_mutex_t     mu;
 	pthread_cond_t      wake;    /* the writer waits for jobs or stop */
@@ -292,11 +291,19 @@ static int writer_run_shared(struct db_writer *w, struct db_job **jobs, size_t n
 	return 0;
 }
 
+/* What running one batch did, added to the writer's counters under mu. */
+struct writer_tally {
+	unsigned long long groups;   /* transactions committed */
+	unsigned long long shared;   /* of those, without job savepoints */
+	unsigned long long reruns;   /* shared runs undone and run again */
+	unsigned long long retries;  /* job reruns after DB_RETRY */
+};
+
 /* Runs jobs[0..n) in as few transactions as possible (one unless the engine
- * drops one) and stores each job's result. Counts committed groups in
- * *groups. Writer thread only. */
+ * drops one) and stores each job's result. Counts what it did in *t.
+ * Writer thread only. */
 static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n,
-                             unsigned long long *groups)
+                             struct writer_tally *t)
 {
 	struct db_conn *c = w->c;
 	size_t i = 0, start, k;
@@ -330,7 +337,7 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 				if (db_conn_in_txn(c))
 					(void)db_exec(c, "ROLLBACK");
 				share = 0;
-				w->reruns_run++;
+				t->reruns++;
 				continue;
 			}
 		}
@@ -344,7 +351,7 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 				    !db_conn_in_txn(c) || tries == LIMIT_DB_JOB_RETRIES)
 					break;
 				tries++;
-				w->retries_run++;
+				t->retries++;
 			}
 			i++;
 			if (w->txn_broken || !db_conn_in_txn(c))
@@ -382,8 +389,8 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 					jobs[k]->result = rc;
 			continue;
 		}
-		(*groups)++;
-		w->shared_run += (unsigned long long)shared;
+		t->groups++;
+		t->shared += (unsigned long long)shared;
 	}
 }
 
@@ -460,7 +467,7 @@ static void *writer_syncer_main(void *p)
 static void *writer_main(void *p)
 {
 	struct db_writer *w = p;
-	unsigned long long groups;
+	struct writer_tally t;
 	size_t n, k;
 	struct db_job *job;
 
@@ -485,28 +492,28 @@ static void *writer_main(void *p)
 		w->queued -= n;
 		pthread_mutex_unlock(&w->mu);
 
-		groups = 0;
+		memset(&t, 0, sizeof(t));
 		if (w->sync_failed) {
 			for (k = 0; k < n; k++)
 				w->batch[k]->result = DB_ERROR;
 		} else {
-			writer_run_group(w, w->batch, n, &groups);
+			writer_run_group(w, w->batch, n, &t);
 		}
 
 		pthread_mutex_lock(&w->mu);
-		w->groups += groups;
+		w->groups += t.groups;
 		if (!w->sync_deferred)
-			w->synced += groups;  /* COMMIT was the fsync */
+			w->synced += t.groups;  /* COMMIT was the fsync */
 		w->jobs += n;
-		w->retries = w->retries_run;
-		w->shared = w->shared_run;
-		w->reruns = w->reruns_run;
+		w->retries += t.retries;
+		w->shared += t.shared;
+		w->reruns += t.reruns;
 		for (k = 0; k + 1 < DB_BATCH_BUCKETS && ((size_t)1 << k) < n; k++)
 			;
 		w->batches[k]++;
 		pthread_mutex_unlock(&w->mu);
 		if (w->sync_deferred) {
-			writer_hand_to_syncer(w, w->batch, n, groups);
+			writer_hand_to_syncer(w, w->batch, n, t.groups);
 		} else {
 			/* A job is its caller's again once posted: read nothing
 			 * of it after. */

@@ -259,12 +259,10 @@ const struct migration migrations[] = {
 	{ 6, "races: divisions, offices, elections, races, ZIP centroids", schema_v6_races_sqlite,
 	  schema_v6_races_postgres },
 	{ 7, "shared rate limits", schema_v7_ratelimit_sqlite, schema_v7_ratelimit_postgres },
-	{ 8, "people list at scale: state and name index", schema_v8_search_sqlite,
-	  schema_v8_search_postgres },
+	{ 8, "people list at scale: state and name index", schema_v8_search, schema_v8_search },
 	{ 9, "search index queue", schema_v9_search_queue_sqlite, schema_v9_search_queue_postgres },
-	{ 10, "first pipeline stage index", schema_v10_first_stage_sqlite,
-	  schema_v10_first_stage_postgres },
-	{ 11, "stage events: from-stage index without signups", schema_v11_stage_events_from_sqlite,
-	  schema_v11_stage_events_from_postgres },
+	{ 10, "first pipeline stage index", schema_v10_first_stage, schema_v10_first_stage },
+	{ 11, "stage events: from-stage index without signups", schema_v11_stage_events_from,
+	  schema_v11_stage_events_from },
 };
 const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);

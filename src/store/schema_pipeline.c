@@ -242,10 +242,7 @@ const char schema_v4_pipeline_postgres[] =
 /* store_pipeline_enter reads the first active stage for every signup:
  * with this partial index that is one index step, not a sort of the
  * stages table (2.4 us of every new lead's writer time before). */
-const char schema_v10_first_stage_sqlite[] =
-	"CREATE INDEX pipeline_stages_first ON pipeline_stages(position, id) WHERE active = 1;";
-
-const char schema_v10_first_stage_postgres[] =
+const char schema_v10_first_stage[] =  /* the same in both dialects */
 	"CREATE INDEX pipeline_stages_first ON pipeline_stages(position, id) WHERE active = 1;";
 
 /* Every signup's stage event has no from-stage, and nothing looks those up
@@ -253,12 +250,7 @@ const char schema_v10_first_stage_postgres[] =
  * (from_stage_id = ?) or for any (IS NOT NULL), which both engines read as
  * implying the index's WHERE. So the index leaves them out: one b-tree
  * insert fewer for every new lead, and an index about half the size. */
-const char schema_v11_stage_events_from_sqlite[] =
-	"DROP INDEX stage_events_from;"
-	"CREATE INDEX stage_events_from ON stage_events(from_stage_id, time_in_from)"
-	" WHERE from_stage_id IS NOT NULL;";
-
-const char schema_v11_stage_events_from_postgres[] =
+const char schema_v11_stage_events_from[] =  /* the same in both dialects */
 	"DROP INDEX stage_events_from;"
 	"CREATE INDEX stage_events_from ON stage_events(from_stage_id, time_in_from)"
 	" WHERE from_stage_id IS NOT NULL;";

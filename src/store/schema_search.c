@@ -15,10 +15,7 @@
  */
 #include "store/sql.h"
 
-const char schema_v8_search_sqlite[] =
-	"CREATE INDEX people_state_name ON people(state, last_name, first_name);";
-
-const char schema_v8_search_postgres[] =
+const char schema_v8_search[] =  /* the same in both dialects */
 	"CREATE INDEX people_state_name ON people(state, last_name, first_name);";
 
 /* One row per person whose people_fts row is not yet current. PostgreSQL

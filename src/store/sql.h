@@ -200,14 +200,11 @@ extern const size_t migrations_count;
 extern const char schema_v7_ratelimit_sqlite[];
 extern const char schema_v7_ratelimit_postgres[];
 /* Migration 8, the people list at scale (schema_search.c): people_state_name. */
-extern const char schema_v8_search_sqlite[];
-extern const char schema_v8_search_postgres[];
+extern const char schema_v8_search[];
 extern const char schema_v9_search_queue_sqlite[];
 extern const char schema_v9_search_queue_postgres[];
-extern const char schema_v10_first_stage_sqlite[];
-extern const char schema_v10_first_stage_postgres[];
-extern const char schema_v11_stage_events_from_sqlite[];
-extern const char schema_v11_stage_events_from_postgres[];
+extern const char schema_v10_first_stage[];
+extern const char schema_v11_stage_events_from[];
 /* Migration 2, security (schema_security.c): TOTP columns, login_pending. */
 extern const char schema_v2_security_sqlite[];
 extern const char schema_v2_security_postgres[];
