@@ -314,8 +314,14 @@ struct intake_form {
 	unsigned  refs;            /* under intake_cache_mu */
 };
 
+/* Set-associative: a key's hash picks a set of INTAKE_CACHE_WAYS slots, so
+ * hundreds of busy forms do not evict each other (one slot per key would
+ * make every colliding pair reload from the database on every post). */
+#define INTAKE_CACHE_WAYS 8
+#define INTAKE_CACHE_SETS (LIMIT_INTAKE_FORMS_CACHED / INTAKE_CACHE_WAYS)
+
 static pthread_mutex_t intake_cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct intake_form *intake_cache[LIMIT_INTAKE_FORMS_CACHED];
+static struct intake_form *intake_cache[INTAKE_CACHE_SETS][INTAKE_CACHE_WAYS];
 static unsigned intake_cache_generation;
 
 static long long intake_mono(void)
@@ -354,7 +360,8 @@ static void intake_cache_invalidate(void)
 	pthread_mutex_unlock(&intake_cache_mu);
 }
 
-static size_t intake_cache_slot(const char *key_hash)
+/* The set a key hash belongs to. */
+static size_t intake_cache_set(const char *key_hash)
 {
 	unsigned long long h = 0;
 	size_t i;
@@ -362,7 +369,32 @@ static size_t intake_cache_slot(const char *key_hash)
 	for (i = 0; i < 16 && key_hash[i]; i++)
 		h = h * 16 + (unsigned long long)(key_hash[i] <= '9' ? key_hash[i] - '0'
 		                                                     : key_hash[i] - 'a' + 10);
-	return (size_t)(h % LIMIT_INTAKE_FORMS_CACHED);
+	return (size_t)(h % INTAKE_CACHE_SETS);
+}
+
+/* 1 if f may still be handed out. Lock held. */
+static int intake_cache_fresh(const struct intake_form *f, long long now)
+{
+	return f->generation == intake_cache_generation && now - f->loaded_at < INTAKE_CACHE_SECONDS;
+}
+
+/* The slot of set for a form with this key hash: its own, else an empty
+ * one, else a stale one, else the one loaded longest ago. Lock held. */
+static struct intake_form **intake_cache_victim(size_t set, const char *key_hash, long long now)
+{
+	struct intake_form **slots = intake_cache[set], **best = NULL;
+	size_t i;
+
+	for (i = 0; i < INTAKE_CACHE_WAYS; i++)
+		if (slots[i] && strcmp(slots[i]->key_hash, key_hash) == 0)
+			return &slots[i];
+	for (i = 0; i < INTAKE_CACHE_WAYS; i++) {
+		if (slots[i] == NULL || !intake_cache_fresh(slots[i], now))
+			return &slots[i];
+		if (best == NULL || slots[i]->loaded_at < (*best)->loaded_at)
+			best = &slots[i];
+	}
+	return best;
 }
 
 /* Builds a form from its row and sealed secret. NULL on failure. */
@@ -419,11 +451,11 @@ int intake_form_lookup(struct db *db, const struct keys *keys, const char *key,
                        struct intake_form **form)
 {
 	char hash[INTAKE_HASH_TEXT];
-	struct intake_form *f, *old;
+	struct intake_form *f, **slot;
 	struct db_conn *c;
 	json_t *row = NULL;
 	unsigned char *sealed = NULL;
-	size_t sealed_len = 0, slot, i;
+	size_t sealed_len = 0, set, i;
 	long long now = intake_mono();
 	unsigned gen;
 	int rc;
@@ -436,16 +468,17 @@ int intake_form_lookup(struct db *db, const struct keys *keys, const char *key,
 		if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
 			return 1;
 	intake_key_hash(key, hash);
-	slot = intake_cache_slot(hash);
+	set = intake_cache_set(hash);
 
 	pthread_mutex_lock(&intake_cache_mu);
-	f = intake_cache[slot];
-	if (f && f->generation == intake_cache_generation && now - f->loaded_at < INTAKE_CACHE_SECONDS &&
-	    strcmp(f->key_hash, hash) == 0) {
-		f->refs++;
-		*form = f;
-		pthread_mutex_unlock(&intake_cache_mu);
-		return 0;
+	for (i = 0; i < INTAKE_CACHE_WAYS; i++) {
+		f = intake_cache[set][i];
+		if (f && intake_cache_fresh(f, now) && strcmp(f->key_hash, hash) == 0) {
+			f->refs++;
+			*form = f;
+			pthread_mutex_unlock(&intake_cache_mu);
+			return 0;
+		}
 	}
 	gen = intake_cache_generation;
 	pthread_mutex_unlock(&intake_cache_mu);
@@ -471,9 +504,9 @@ int intake_form_lookup(struct db *db, const struct keys *keys, const char *key,
 	f->generation = gen;
 	f->refs = 2;  /* the cache's and the caller's */
 	pthread_mutex_lock(&intake_cache_mu);
-	old = intake_cache[slot];
-	intake_cache[slot] = f;
-	intake_form_unref_locked(old);
+	slot = intake_cache_victim(set, hash, now);
+	intake_form_unref_locked(*slot);
+	*slot = f;
 	pthread_mutex_unlock(&intake_cache_mu);
 	*form = f;
 	return 0;
@@ -539,6 +572,27 @@ int intake_form_authentic(const struct intake_form *form, const char *secret_hea
 
 /* ---- mapping a post ---- */
 
+/* Writes "name.part" (or just part when name is NULL) into out. Returns
+ * the length it needs: >= size means it did not fit (out is then unset).
+ * The join of every payload key, so plain copies, not snprintf. */
+static size_t intake_child_name(char *out, size_t size, const char *name, const char *part,
+                                size_t part_len)
+{
+	size_t name_len = name ? strlen(name) : 0, n = name ? name_len + 1 + part_len : part_len;
+
+	if (n >= size)
+		return n;
+	if (name) {
+		memcpy(out, name, name_len);
+		out[name_len] = '.';
+		memcpy(out + name_len + 1, part, part_len);
+	} else {
+		memcpy(out, part, part_len);
+	}
+	out[n] = '\0';
+	return n;
+}
+
 /* Adds value under name to flat, flattening objects and arrays of objects.
  * Returns 0, or -1 with a reason. */
 static int intake_flatten(json_t *flat, const char *name, json_t *value, int depth, char *err,
@@ -556,8 +610,7 @@ static int intake_flatten(json_t *flat, const char *name, json_t *value, int dep
 	}
 	if (json_is_object(value)) {
 		json_object_foreach(value, key, v) {
-			n = (size_t)snprintf(child, sizeof(child), "%s%s%s", name ? name : "",
-			                     name ? "." : "", key);
+			n = intake_child_name(child, sizeof(child), name, key, strlen(key));
 			if (n >= sizeof(child)) {
 				intake_set_err(err, errlen, "A field name in the payload is too long");
 				return -1;
@@ -577,7 +630,10 @@ static int intake_flatten(json_t *flat, const char *name, json_t *value, int dep
 				scalars = 0;
 		if (!scalars) {
 			json_array_foreach(value, i, v) {
-				n = (size_t)snprintf(child, sizeof(child), "%s.%zu", name, i);
+				char index[24];
+
+				n = intake_child_name(child, sizeof(child), name, index,
+				                      (size_t)snprintf(index, sizeof(index), "%zu", i));
 				if (n >= sizeof(child)) {
 					intake_set_err(err, errlen, "A field name in the payload is too long");
 					return -1;

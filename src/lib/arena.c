@@ -3,9 +3,16 @@
  *
  * Blocks are chained newest-first; a request that needs more than a block
  * gets a block of its own size. 16-byte alignment suits every C type here.
+ *
+ * Each thread keeps one freed standard block for its next arena: every
+ * request needs one, and a fresh malloc of a block this size makes glibc
+ * consolidate its fast bins first (the many small frees of the previous
+ * request), a measurable share of a small request's CPU. The spare is freed
+ * when its thread ends.
  */
 #include "lib/arena.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +29,38 @@ struct arena_block {
 	_Alignas(16) unsigned char data[];
 };
 
+static pthread_key_t arena_spare_key;
+static pthread_once_t arena_spare_once = PTHREAD_ONCE_INIT;
+static int arena_spare_ok;
+
+static void arena_spare_key_make(void)
+{
+	arena_spare_ok = pthread_key_create(&arena_spare_key, free) == 0;
+}
+
+/* The calling thread's spare standard block, taken; or NULL. */
+static arena_block *arena_spare_take(void)
+{
+	arena_block *b;
+
+	pthread_once(&arena_spare_once, arena_spare_key_make);
+	if (!arena_spare_ok || (b = pthread_getspecific(arena_spare_key)) == NULL)
+		return NULL;
+	(void)pthread_setspecific(arena_spare_key, NULL);
+	return b;
+}
+
+/* Keeps b as the calling thread's spare if it is a standard block and the
+ * thread has none; else frees it. */
+static void arena_spare_give(arena_block *b)
+{
+	pthread_once(&arena_spare_once, arena_spare_key_make);
+	if (arena_spare_ok && b->size == ARENA_BLOCK && pthread_getspecific(arena_spare_key) == NULL &&
+	    pthread_setspecific(arena_spare_key, b) == 0)
+		return;
+	free(b);
+}
+
 void arena_init(arena *a, size_t max)
 {
 	a->head = NULL;
@@ -36,7 +75,7 @@ void arena_free(arena *a)
 
 	while (b) {
 		next = b->next;
-		free(b);
+		arena_spare_give(b);
 		b = next;
 	}
 	a->head = NULL;
@@ -61,7 +100,9 @@ void *arena_alloc(arena *a, size_t n)
 	}
 	if (!b || b->size - b->used < n) {
 		size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-		b = malloc(sizeof(*b) + size);
+		b = size == ARENA_BLOCK ? arena_spare_take() : NULL;
+		if (!b)
+			b = malloc(sizeof(*b) + size);
 		if (!b) {
 			a->failed = 1;
 			return NULL;
