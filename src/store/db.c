@@ -423,6 +423,23 @@ int db_conn_main_triggers(struct db_conn *c, int on)
 	return db_sqlite_conn_main_triggers(SQ_C(c), on);
 }
 
+int db_conn_observe_rows(struct db_conn *c, const struct db_row_observer *o)
+{
+	if (!c || IS_PG(c))
+		return DB_ERROR;
+	return db_sqlite_conn_observe_rows(SQ_C(c), o);
+}
+
+int db_row_int(struct db_conn *c, int col, long long *v)
+{
+	return c && !IS_PG(c) ? db_sqlite_row_int(SQ_C(c), col, v) : -1;
+}
+
+int db_row_text(struct db_conn *c, int col, const char **v)
+{
+	return c && !IS_PG(c) ? db_sqlite_row_text(SQ_C(c), col, v) : -1;
+}
+
 int db_conn_defer_sync(struct db_conn *c)
 {
 	if (!c)

@@ -46,6 +46,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The preupdate hook (db_sqlite_conn_observe_rows) is declared only when
+ * this is set; Debian's libsqlite3 is built with it (PRAGMA compile_options
+ * lists ENABLE_PREUPDATE_HOOK). */
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include <sqlite3.h>
 
 #include "lib/limits.h"
@@ -62,6 +66,7 @@ struct sq_stmt {
 	sqlite3_stmt    *st;
 	struct sq_conn  *c;
 	int              transient; /* not cached: db_sqlite_done() finalizes and frees it */
+	size_t           observed;  /* the row observer's mark when the statement began */
 	struct sq_stmt  *next;      /* transient statements not yet done */
 };
 
@@ -77,6 +82,10 @@ struct sq_conn {
 	int              wal_fd;
 	int              sync_deferred;
 	char            *wal_path;
+	/* db_sqlite_conn_observe_rows: told of every row change; row_op is
+	 * the change being reported (which row db_sqlite_row_* reads). */
+	const struct db_row_observer *observer;
+	int              row_op;
 	struct sq_stmt   slots[DB_STMT_SLOTS];
 };
 
@@ -283,13 +292,22 @@ int db_sqlite_step(struct sq_stmt *s)
 {
 	int rc;
 
+	const struct db_row_observer *o;
+
 	if (!s)
 		return DB_ERROR;
+	o = s->c->observer;
+	if (o && !sqlite3_stmt_busy(s->st))
+		s->observed = o->mark(o->arg);
 	rc = sqlite3_step(s->st);
 	if (rc == SQLITE_ROW)
 		return DB_ROW;
 	if (rc == SQLITE_DONE)
 		return DB_DONE;
+	/* SQLite undid the statement's own changes; the observer forgets
+	 * what it was told of them. */
+	if (o)
+		o->undo(o->arg, s->observed);
 	return conn_fail(s->c, rc, "step", sqlite3_sql(s->st));
 }
 
@@ -460,6 +478,68 @@ int db_sqlite_conn_main_triggers(struct sq_conn *c, int on)
 	                  SQLITE_OK || now != (on ? 1 : 0))
 		return DB_ERROR;
 	return DB_OK;
+}
+
+/* SQLite's preupdate hook: hands changes to rows of the main schema to
+ * the connection's observer. */
+static void conn_preupdate(void *p, sqlite3 *sq, int op, const char *db_name, const char *table,
+                           sqlite3_int64 key1, sqlite3_int64 key2)
+{
+	struct sq_conn *c = p;
+	const struct db_row_observer *o = c->observer;
+
+	(void)sq;
+	(void)key1;
+	(void)key2;
+	if (!o || strcmp(db_name, "main") != 0)
+		return;
+	c->row_op = op;
+	o->change(o->arg, &c->base,
+	          op == SQLITE_INSERT ? DB_ROW_INSERT : op == SQLITE_DELETE ? DB_ROW_DELETE
+	                                                                  : DB_ROW_UPDATE,
+	          table);
+}
+
+int db_sqlite_conn_observe_rows(struct sq_conn *c, const struct db_row_observer *o)
+{
+	if (!c)
+		return DB_ERROR;
+	c->observer = o;
+	(void)sqlite3_preupdate_hook(c->sq, o ? conn_preupdate : NULL, o ? c : NULL);
+	return DB_OK;
+}
+
+/* The value of column col of the row being reported, or NULL. */
+static sqlite3_value *conn_row_value(struct sq_conn *c, int col)
+{
+	sqlite3_value *v = NULL;
+	int rc;
+
+	if (c->row_op == SQLITE_DELETE)
+		rc = sqlite3_preupdate_old(c->sq, col, &v);
+	else
+		rc = sqlite3_preupdate_new(c->sq, col, &v);
+	return rc == SQLITE_OK ? v : NULL;
+}
+
+int db_sqlite_row_int(struct sq_conn *c, int col, long long *v)
+{
+	sqlite3_value *val = conn_row_value(c, col);
+
+	if (val == NULL)
+		return -1;
+	*v = (long long)sqlite3_value_int64(val);
+	return 0;
+}
+
+int db_sqlite_row_text(struct sq_conn *c, int col, const char **v)
+{
+	sqlite3_value *val = conn_row_value(c, col);
+
+	if (val == NULL)
+		return -1;
+	*v = (const char *)sqlite3_value_text(val);
+	return 0;
 }
 
 long long db_sqlite_last_insert_id(struct sq_conn *c)

@@ -113,6 +113,7 @@ struct writer_deferred {
 
 struct db_writer {
 	struct db_conn     *c;
+	struct store_counters *counters; /* the compliance counts of the open group */
 	unsigned long long  retries;  /* job reruns after DB_RETRY (under mu) */
 	unsigned long long  shared;   /* groups committed without job savepoints (under mu) */
 	unsigned long long  reruns;   /* such groups run again, one savepoint per job (under mu) */
@@ -194,6 +195,7 @@ static int writer_run_job(struct db_writer *w, const struct writer_savepoint *sp
                           db_write_fn fn, void *arg, int top_level)
 {
 	struct db_conn *c = w->c;
+	size_t mark = store_counters_mark(w->counters);
 	int rc, r;
 
 	/* SQLite: through the statement cache (writer_exec). PostgreSQL:
@@ -225,6 +227,7 @@ static int writer_run_job(struct db_writer *w, const struct writer_savepoint *sp
 		log_error("store: could not undo a failed write; its group is rolled back");
 		w->txn_broken = 1;
 	}
+	store_counters_undo(w->counters, mark);  /* the job's counts went with its rows */
 	return rc;
 }
 
@@ -291,6 +294,15 @@ static int writer_run_shared(struct db_writer *w, struct db_job **jobs, size_t n
 	return 0;
 }
 
+/* Rolls the open transaction back (if the engine has not already) and
+ * forgets its compliance counts. */
+static void writer_rollback(struct db_writer *w)
+{
+	if (db_conn_in_txn(w->c))
+		(void)db_exec(w->c, "ROLLBACK");
+	store_counters_undo(w->counters, 0);
+}
+
 /* What running one batch did, added to the writer's counters under mu. */
 struct writer_tally {
 	unsigned long long groups;   /* transactions committed */
@@ -316,11 +328,10 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 		w->ndeferred = 0;
 		rc = writer_exec(c, writer_begin_sql(c));
 		if (rc >= 0)
-			rc = store_counters_group_begin(c);
+			rc = store_counters_group_begin(w->counters, c);
 		if (rc < 0) {
 			rc = rc == DB_FULL ? DB_FULL : DB_ERROR;
-			if (db_conn_in_txn(c))
-				(void)db_exec(c, "ROLLBACK");
+			writer_rollback(w);
 			for (k = start; k < n; k++)
 				jobs[k]->result = rc;
 			return;
@@ -334,8 +345,7 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 				/* the failed job's changes are mixed with the
 				 * others': undo them all, then run every job again
 				 * in its own savepoint (they are rerunnable) */
-				if (db_conn_in_txn(c))
-					(void)db_exec(c, "ROLLBACK");
+				writer_rollback(w);
 				share = 0;
 				t->reruns++;
 				continue;
@@ -362,8 +372,7 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 			 * that succeeded learn their changes do not exist. The
 			 * jobs after this one start a new transaction. */
 			rc = db_conn_last_error(c) == DB_FULL ? DB_FULL : DB_ERROR;
-			if (db_conn_in_txn(c))
-				(void)db_exec(c, "ROLLBACK");
+			writer_rollback(w);
 			for (k = start; k < i; k++)
 				if (jobs[k]->result >= 0)
 					jobs[k]->result = rc;
@@ -373,7 +382,7 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 		}
 		rc = writer_run_deferred(w);
 		if (rc >= 0)
-			rc = store_counters_group_end(c);
+			rc = store_counters_group_end(w->counters, c);
 		if (rc >= 0)
 			rc = writer_exec(c, "COMMIT");
 		if (rc < 0) {
@@ -382,8 +391,7 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 			rc = rc == DB_FULL ? DB_FULL : DB_ERROR;
 			log_error("store: COMMIT (or the group's deferred work) failed;"
 			          " %zu job(s) lost", i - start);
-			if (db_conn_in_txn(c))
-				(void)db_exec(c, "ROLLBACK");
+			writer_rollback(w);
 			for (k = start; k < i; k++)
 				if (jobs[k]->result >= 0)
 					jobs[k]->result = rc;
@@ -562,6 +570,8 @@ int db_writer_start(struct db_conn *c, struct db_writer **out)
 	}
 	w->c = c;
 	w->group_max = db_writer_group_max(db_conn_dialect(c));
+	if ((w->counters = store_counters_new()) == NULL)
+		goto fail_mem;
 	if (pthread_mutex_init(&w->mu, NULL) != 0)
 		goto fail_mem;
 	if (pthread_cond_init(&w->wake, NULL) != 0)
@@ -603,6 +613,7 @@ fail_wake:
 fail_mu:
 	pthread_mutex_destroy(&w->mu);
 fail_mem:
+	store_counters_free(w->counters);
 	free(w);
 	return -1;
 }
@@ -671,6 +682,8 @@ void db_writer_stop(struct db_writer *w)
 	pthread_mutex_destroy(&w->smu);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->mu);
+	(void)db_conn_observe_rows(w->c, NULL);
+	store_counters_free(w->counters);
 	free(w);
 }
 

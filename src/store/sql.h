@@ -154,6 +154,29 @@ void db_conn_reset_statements(struct db_conn *c);
  * alone; TEMP triggers always fire (store_counters.c). Cached statements
  * are prepared again. Returns DB_OK, or DB_ERROR on PostgreSQL. */
 int db_conn_main_triggers(struct db_conn *c, int on);
+/* SQLite: a callback told of every row change on one connection, before
+ * the change (SQLite's preupdate hook): store_counters.c counts with it.
+ * change() may read the row with db_row_int/db_row_text, nothing else.
+ * mark() says how much change() has recorded and undo(mark) forgets what
+ * it recorded since: a statement that fails midway is undone by SQLite
+ * (its statement journal), so db_step undoes its recorded changes too. A
+ * savepoint rolled back or a transaction's rollback is the caller's to
+ * undo (the writer does it for its job savepoints and groups). */
+enum db_row_op { DB_ROW_INSERT, DB_ROW_DELETE, DB_ROW_UPDATE };
+struct db_row_observer {
+	void   (*change)(void *arg, struct db_conn *c, enum db_row_op op, const char *table);
+	size_t (*mark)(void *arg);
+	void   (*undo)(void *arg, size_t mark);
+	void    *arg;
+};
+/* o (which must outlive its use) sees every change of a row of the main
+ * schema on c from now on; NULL stops it. DB_OK, or DB_ERROR on PostgreSQL. */
+int db_conn_observe_rows(struct db_conn *c, const struct db_row_observer *o);
+/* Inside change(): column col (0-based, in table order) of the row as it
+ * will be (insert, update) or as it was (delete). 0 and the value (text
+ * NULL for SQL NULL), or -1. */
+int db_row_int(struct db_conn *c, int col, long long *v);
+int db_row_text(struct db_conn *c, int col, const char **v);
 /* Durability apart from COMMIT, for the writer (db_writer.c). SQLite: c's
  * COMMITs stop waiting for fsync (synchronous=NORMAL, still crash-safe),
  * and db_conn_sync(c) makes everything committed so far durable — it

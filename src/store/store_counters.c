@@ -1,22 +1,30 @@
 /*
- * store_counters.c — the compliance counters on SQLite's writer, summed per
- * group. See store_counters.h for the why; the triggers mirrored here are
- * migration 3's (schema_intake.c), one TEMP trigger for each, with the same
- * WHEN conditions and buckets.
+ * store_counters.c — the compliance counters on SQLite's writer, counted
+ * in memory from the preupdate hook and written once per group. See
+ * store_counters.h for the why; the rules below are migration 3's
+ * triggers (schema_intake.c): the same rows, conditions and buckets.
  *
- * State: which schema the mirror was built for, as the main and temp
- * schema cookies (PRAGMA schema_version). A migration changes the main one;
- * a rolled-back group that had built the mirror brings the temp one back to
- * what it was before, so either way the next group builds it again.
+ * The log is append-only within a group (so a savepoint's rollback is a
+ * truncation); entries name their counter and keep their bucket text, with
+ * its NUL, in one byte pool. At the group's end the entries are summed per counter in
+ * a small hash table and each non-zero sum is upserted.
+ *
+ * State: which schema the counting was set up for, as the main schema
+ * cookie (PRAGMA schema_version): a migration changes it, and so does a
+ * rolled-back group that had changed the schema, so either way the next
+ * group sets it up again.
  */
 #include "store/store_counters.h"
 
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/log.h"
 #include "store/sql.h"
 
-/* The main schema's triggers that the mirror replaces (migration 3). */
+/* The main schema's triggers that this file counts for (migration 3). */
 static const char *const counters_known[] = {
 	"intake_count_emails_del",   "intake_count_emails_ins",
 	"intake_count_form_del",     "intake_count_form_ins",
@@ -27,86 +35,223 @@ static const char *const counters_known[] = {
 };
 #define COUNTERS_KNOWN (sizeof(counters_known) / sizeof(counters_known[0]))
 
-static const char counters_drop_sql[] =
-	"DROP TRIGGER IF EXISTS temp.onramp_count_people_ins;"
-	"DROP TRIGGER IF EXISTS temp.onramp_count_people_del;"
-	"DROP TRIGGER IF EXISTS temp.onramp_count_emails_ins;"
-	"DROP TRIGGER IF EXISTS temp.onramp_count_emails_del;"
-	"DROP TRIGGER IF EXISTS temp.onramp_count_phones_ins;"
-	"DROP TRIGGER IF EXISTS temp.onramp_count_phones_del;"
-	"DROP TRIGGER IF EXISTS temp.onramp_count_leads_ins;"
-	"DROP TRIGGER IF EXISTS temp.onramp_count_leads_del;"
-	"DROP TRIGGER IF EXISTS temp.onramp_count_form_ins;"
-	"DROP TRIGGER IF EXISTS temp.onramp_count_form_del;"
-	"DROP TRIGGER IF EXISTS temp.onramp_count_rejected_ins;"
-	"DROP TABLE IF EXISTS temp.onramp_count_delta;";
-
-/* Ends each mirror trigger: adds the row's delta to its counter's. */
-#define COUNTERS_ADD \
-	" ON CONFLICT (name, bucket) DO UPDATE SET delta = delta + excluded.delta; END;"
-
-static const char counters_mirror_sql[] =
-	"CREATE TEMP TABLE onramp_count_delta ("
-	" name TEXT NOT NULL, bucket TEXT NOT NULL, delta INTEGER NOT NULL,"
-	" PRIMARY KEY (name, bucket)) WITHOUT ROWID;"
-	"CREATE TEMP TRIGGER onramp_count_people_ins AFTER INSERT ON main.people BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('people', '', 1)"
-	COUNTERS_ADD
-	"CREATE TEMP TRIGGER onramp_count_people_del AFTER DELETE ON main.people BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('people', '', -1)"
-	COUNTERS_ADD
-	"CREATE TEMP TRIGGER onramp_count_emails_ins AFTER INSERT ON main.person_emails BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('emails', '', 1)"
-	COUNTERS_ADD
-	"CREATE TEMP TRIGGER onramp_count_emails_del AFTER DELETE ON main.person_emails BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('emails', '', -1)"
-	COUNTERS_ADD
-	"CREATE TEMP TRIGGER onramp_count_phones_ins AFTER INSERT ON main.person_phones BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('phones', '', 1)"
-	COUNTERS_ADD
-	"CREATE TEMP TRIGGER onramp_count_phones_del AFTER DELETE ON main.person_phones BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('phones', '', -1)"
-	COUNTERS_ADD
-	"CREATE TEMP TRIGGER onramp_count_leads_ins AFTER INSERT ON main.submissions"
-	" WHEN NEW.status = 'accepted' BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('leads', '', 1),"
-	" ('leads_day', CAST(NEW.received_at / 86400 AS TEXT), 1)"
-	COUNTERS_ADD
-	"CREATE TEMP TRIGGER onramp_count_leads_del AFTER DELETE ON main.submissions"
-	" WHEN OLD.status = 'accepted' BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('leads', '', -1),"
-	" ('leads_day', CAST(OLD.received_at / 86400 AS TEXT), -1)"
-	COUNTERS_ADD
-	"CREATE TEMP TRIGGER onramp_count_form_ins AFTER INSERT ON main.intake_submissions BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('form_leads', CAST(NEW.form_id AS TEXT), 1),"
-	" ('partner_leads', NEW.partner, 1)"
-	COUNTERS_ADD
-	"CREATE TEMP TRIGGER onramp_count_form_del AFTER DELETE ON main.intake_submissions BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('form_leads', CAST(OLD.form_id AS TEXT), -1),"
-	" ('partner_leads', OLD.partner, -1)"
-	COUNTERS_ADD
-	"CREATE TEMP TRIGGER onramp_count_rejected_ins AFTER INSERT ON main.rejected_leads BEGIN"
-	" INSERT INTO onramp_count_delta VALUES ('form_rejected', CAST(NEW.form_id AS TEXT), 1)"
-	COUNTERS_ADD;
-
-/* The deltas are summed per counter as they are recorded (the TEMP table
- * is keyed by counter), so the flush is one upsert per changed counter, no
- * sort. "WHERE true" keeps SQLite's parser from reading ON CONFLICT as a
- * join's ON. */
-static const char counters_flush_sql[] =
-	"INSERT INTO main.intake_counters (name, bucket, value)"
-	" SELECT name, bucket, delta FROM temp.onramp_count_delta WHERE true"
-	" ON CONFLICT (name, bucket) DO UPDATE SET value = value + excluded.value";
-
-struct counters_state {
-	int       built;       /* the cookies below are those of a built check */
-	int       mirrored;    /* main triggers off, the TEMP mirror counting */
-	long long main_cookie;
-	long long temp_cookie;
+enum counter {
+	CN_PEOPLE, CN_EMAILS, CN_PHONES, CN_LEADS, CN_LEADS_DAY, CN_FORM_LEADS, CN_PARTNER_LEADS,
+	CN_FORM_REJECTED, CN_COUNT
 };
 
-/* One writer thread per database, one state per writer thread. */
-static _Thread_local struct counters_state counters;
+/* The counters' names in intake_counters. */
+static const char *const counter_names[CN_COUNT] = {
+	"people", "emails", "phones", "leads", "leads_day", "form_leads", "partner_leads",
+	"form_rejected",
+};
+
+/* The columns the rules read, found by name when counting is set up. */
+enum counter_col { COL_SUB_STATUS, COL_SUB_RECEIVED, COL_LINK_FORM, COL_LINK_PARTNER,
+                   COL_REJECTED_FORM, COL_COUNT };
+
+static const struct { const char *table, *column; } counter_cols[COL_COUNT] = {
+	{ "submissions", "status" },
+	{ "submissions", "received_at" },
+	{ "intake_submissions", "form_id" },
+	{ "intake_submissions", "partner" },
+	{ "rejected_leads", "form_id" },
+};
+
+/* The longest bucket text kept (a partner is a form's owner, at most 200
+ * characters of UTF-8). A longer one fails the group rather than count
+ * under a cut name. */
+#define COUNTERS_BUCKET_MAX 1024
+
+struct counter_delta {
+	enum counter name;
+	size_t       bucket;     /* offset in pool */
+	size_t       bucket_len;
+	long long    delta;
+};
+
+struct store_counters {
+	int       built;        /* main_cookie is that of a finished set-up */
+	int       counting;     /* main triggers off, the observer counting */
+	int       failed;       /* a change could not be logged: fail the group */
+	long long main_cookie;
+	int       col[COL_COUNT];
+	struct db_row_observer observer;
+	/* the group's log */
+	struct counter_delta *log;
+	size_t    n, cap;
+	char     *pool;
+	size_t    pool_len, pool_cap;
+	/* the sums at the group's end: slots of log indexes + 1 (0 = empty) */
+	size_t   *slots;
+	long long *sums;
+	size_t    nslots;
+};
+
+/* ---- the log ---- */
+
+/* Appends one delta. Sets sc->failed when it cannot. */
+static void counters_log(struct store_counters *sc, enum counter name, const char *bucket,
+                         size_t len, long long delta)
+{
+	struct counter_delta *e;
+	size_t cap;
+	void *p;
+
+	if (len > COUNTERS_BUCKET_MAX) {
+		log_error("store: a counter bucket of %zu bytes is over %d", len, COUNTERS_BUCKET_MAX);
+		sc->failed = 1;
+		return;
+	}
+	if (sc->n == sc->cap) {
+		cap = sc->cap ? sc->cap * 2 : 256;
+		if ((p = realloc(sc->log, cap * sizeof(*sc->log))) == NULL) {
+			sc->failed = 1;
+			return;
+		}
+		sc->log = p;
+		sc->cap = cap;
+	}
+	if (sc->pool_cap - sc->pool_len < len + 1) {
+		cap = sc->pool_cap ? sc->pool_cap : 4096;
+		while (cap - sc->pool_len < len + 1)
+			cap *= 2;
+		if ((p = realloc(sc->pool, cap)) == NULL) {
+			sc->failed = 1;
+			return;
+		}
+		sc->pool = p;
+		sc->pool_cap = cap;
+	}
+	e = &sc->log[sc->n++];
+	e->name = name;
+	e->bucket = sc->pool_len;
+	e->bucket_len = len;
+	e->delta = delta;
+	if (len)
+		memcpy(sc->pool + sc->pool_len, bucket, len);
+	sc->pool[sc->pool_len + len] = '\0';  /* each bucket is bound as a C string */
+	sc->pool_len += len + 1;
+}
+
+/* Logs delta under name, with an integer's decimal text as the bucket. */
+static void counters_log_int(struct store_counters *sc, enum counter name, long long v,
+                             long long delta)
+{
+	char text[24];
+	int n = snprintf(text, sizeof(text), "%lld", v);
+
+	counters_log(sc, name, text, (size_t)n, delta);
+}
+
+size_t store_counters_mark(const struct store_counters *sc)
+{
+	return sc ? sc->n : 0;
+}
+
+void store_counters_undo(struct store_counters *sc, size_t mark)
+{
+	if (sc == NULL || mark >= sc->n)
+		return;
+	sc->n = mark;
+	sc->pool_len = mark ? sc->log[mark].bucket : 0;
+	if (mark == 0)
+		sc->failed = 0;
+}
+
+static size_t counters_mark_cb(void *arg)
+{
+	return store_counters_mark(arg);
+}
+
+static void counters_undo_cb(void *arg, size_t mark)
+{
+	store_counters_undo(arg, mark);
+}
+
+/* ---- the rules: migration 3's triggers ---- */
+
+/* Reads column which of the reported row, failing the group if it can't. */
+static int counters_col_int(struct store_counters *sc, struct db_conn *c, enum counter_col which,
+                            long long *v)
+{
+	if (db_row_int(c, sc->col[which], v) == 0)
+		return 0;
+	sc->failed = 1;
+	return -1;
+}
+
+static const char *counters_col_text(struct store_counters *sc, struct db_conn *c,
+                                     enum counter_col which)
+{
+	const char *v = NULL;
+
+	if (db_row_text(c, sc->col[which], &v) == 0 && v != NULL)
+		return v;
+	sc->failed = 1;
+	return NULL;
+}
+
+static void counters_change(void *arg, struct db_conn *c, enum db_row_op op, const char *table)
+{
+	struct store_counters *sc = arg;
+	long long d = op == DB_ROW_INSERT ? 1 : -1, v;
+	const char *text;
+
+	if (op == DB_ROW_UPDATE)
+		return;  /* the triggers count inserts and deletes */
+	if (strcmp(table, "people") == 0) {
+		counters_log(sc, CN_PEOPLE, "", 0, d);
+	} else if (strcmp(table, "person_emails") == 0) {
+		counters_log(sc, CN_EMAILS, "", 0, d);
+	} else if (strcmp(table, "person_phones") == 0) {
+		counters_log(sc, CN_PHONES, "", 0, d);
+	} else if (strcmp(table, "submissions") == 0) {
+		/* WHEN status = 'accepted' */
+		if ((text = counters_col_text(sc, c, COL_SUB_STATUS)) == NULL ||
+		    strcmp(text, "accepted") != 0 ||
+		    counters_col_int(sc, c, COL_SUB_RECEIVED, &v) < 0)
+			return;
+		counters_log(sc, CN_LEADS, "", 0, d);
+		counters_log_int(sc, CN_LEADS_DAY, v / 86400, d);
+	} else if (strcmp(table, "intake_submissions") == 0) {
+		if (counters_col_int(sc, c, COL_LINK_FORM, &v) < 0 ||
+		    (text = counters_col_text(sc, c, COL_LINK_PARTNER)) == NULL)
+			return;
+		counters_log_int(sc, CN_FORM_LEADS, v, d);
+		counters_log(sc, CN_PARTNER_LEADS, text, strlen(text), d);
+	} else if (strcmp(table, "rejected_leads") == 0 && op == DB_ROW_INSERT) {
+		if (counters_col_int(sc, c, COL_REJECTED_FORM, &v) < 0)
+			return;
+		counters_log_int(sc, CN_FORM_REJECTED, v, d);
+	}
+}
+
+/* ---- set-up ---- */
+
+struct store_counters *store_counters_new(void)
+{
+	struct store_counters *sc = calloc(1, sizeof(*sc));
+
+	if (sc == NULL)
+		return NULL;
+	sc->observer.change = counters_change;
+	sc->observer.mark = counters_mark_cb;
+	sc->observer.undo = counters_undo_cb;
+	sc->observer.arg = sc;
+	return sc;
+}
+
+void store_counters_free(struct store_counters *sc)
+{
+	if (sc == NULL)
+		return;
+	free(sc->log);
+	free(sc->pool);
+	free(sc->slots);
+	free(sc->sums);
+	free(sc);
+}
 
 /* Reads one integer (a PRAGMA, a count) into *v. */
 static int counters_int(struct db_conn *c, const char *sql, long long *v)
@@ -138,7 +283,7 @@ static int counters_schema_known(struct db_conn *c)
 		for (i = 0; i < COUNTERS_KNOWN && name && strcmp(name, counters_known[i]) != 0; i++)
 			;
 		if (i == COUNTERS_KNOWN) {
-			log_warn("store: trigger %s is not one the writer's counters mirror;"
+			log_warn("store: trigger %s is not one the writer's counters know;"
 			         " the schema's triggers count row by row", name ? name : "?");
 			known = 0;
 		}
@@ -150,53 +295,166 @@ static int counters_schema_known(struct db_conn *c)
 	return known && n == COUNTERS_KNOWN;
 }
 
-/* Builds the mirror (or turns the main triggers back on) for the schema
- * as it is now, inside the group's transaction. */
-static int counters_build(struct db_conn *c, long long main_cookie)
+/* Finds every column the rules read. 1 if all are there, 0 if one is
+ * missing, or < 0. */
+static int counters_find_columns(struct store_counters *sc, struct db_conn *c)
+{
+	struct db_stmt *s;
+	long long cid;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < COL_COUNT; i++) {
+		s = db_prepare(c, "SELECT cid FROM pragma_table_info(?) WHERE name = ?");
+		if (s == NULL || db_bind_text(s, 1, counter_cols[i].table) != DB_OK ||
+		    db_bind_text(s, 2, counter_cols[i].column) != DB_OK) {
+			if (s)
+				db_done(s);
+			return DB_ERROR;
+		}
+		if ((rc = db_step_int(s, &cid)) <= 0)
+			return rc;
+		sc->col[i] = (int)cid;
+	}
+	return 1;
+}
+
+/* Sets the counting up (or turns the main triggers back on) for the
+ * schema as it is now, inside the group's transaction. */
+static int counters_build(struct store_counters *sc, struct db_conn *c, long long main_cookie)
 {
 	int rc, known;
 
-	if ((rc = db_exec(c, counters_drop_sql)) < 0)
-		return rc;
 	if ((known = counters_schema_known(c)) < 0)
 		return known;
-	if (known && (rc = db_exec(c, counters_mirror_sql)) < 0)
+	if (known && (known = counters_find_columns(sc, c)) < 0)
+		return known;
+	if ((rc = db_conn_observe_rows(c, known ? &sc->observer : NULL)) < 0 ||
+	    (rc = db_conn_main_triggers(c, !known)) < 0)
 		return rc;
-	if ((rc = db_conn_main_triggers(c, !known)) < 0)
-		return rc;
-	counters.mirrored = known;
-	counters.main_cookie = main_cookie;
-	if ((rc = counters_int(c, "PRAGMA temp.schema_version", &counters.temp_cookie)) < 0)
-		return rc;
-	counters.built = 1;
+	sc->counting = known;
+	sc->main_cookie = main_cookie;
+	sc->built = 1;
 	return 0;
 }
 
-int store_counters_group_begin(struct db_conn *c)
+int store_counters_group_begin(struct store_counters *sc, struct db_conn *c)
 {
-	long long main_cookie = 0, temp_cookie = 0;
+	long long main_cookie = 0;
 	int rc;
 
-	if (db_conn_dialect(c) != DB_DIALECT_SQLITE)
+	if (sc == NULL || db_conn_dialect(c) != DB_DIALECT_SQLITE)
 		return 0;
-	if ((rc = counters_int(c, "PRAGMA main.schema_version", &main_cookie)) < 0 ||
-	    (rc = counters_int(c, "PRAGMA temp.schema_version", &temp_cookie)) < 0)
+	store_counters_undo(sc, 0);
+	sc->failed = 0;
+	if ((rc = counters_int(c, "PRAGMA main.schema_version", &main_cookie)) < 0)
 		return rc;
-	if (counters.built && main_cookie == counters.main_cookie &&
-	    temp_cookie == counters.temp_cookie)
+	if (sc->built && main_cookie == sc->main_cookie)
 		return 0;
-	counters.built = 0;
-	return counters_build(c, main_cookie);
+	sc->built = 0;
+	return counters_build(sc, c, main_cookie);
 }
 
-int store_counters_group_end(struct db_conn *c)
+/* ---- the group's end ---- */
+
+static uint64_t counters_hash(const struct store_counters *sc, const struct counter_delta *e)
 {
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)e->name;
+	size_t i;
+
+	for (i = 0; i < e->bucket_len; i++)
+		h = (h ^ (unsigned char)sc->pool[e->bucket + i]) * 1099511628211ULL;
+	return h;
+}
+
+static int counters_same(const struct store_counters *sc, const struct counter_delta *a,
+                         const struct counter_delta *b)
+{
+	return a->name == b->name && a->bucket_len == b->bucket_len &&
+	       memcmp(sc->pool + a->bucket, sc->pool + b->bucket, a->bucket_len) == 0;
+}
+
+/* Sums the log per counter into sc->slots/sc->sums. Returns how many
+ * slots it used (a power of two), or 0 when out of memory. */
+static size_t counters_sum(struct store_counters *sc)
+{
+	size_t need = 16, i, k;
+	void *p;
+
+	while (need < sc->n * 2)
+		need *= 2;
+	if (need > sc->nslots) {
+		if ((p = realloc(sc->slots, need * sizeof(*sc->slots))) == NULL)
+			return 0;
+		sc->slots = p;
+		if ((p = realloc(sc->sums, need * sizeof(*sc->sums))) == NULL)
+			return 0;
+		sc->sums = p;
+		sc->nslots = need;
+	}
+	memset(sc->slots, 0, need * sizeof(*sc->slots));
+	for (i = 0; i < sc->n; i++) {
+		k = (size_t)counters_hash(sc, &sc->log[i]) & (need - 1);
+		while (sc->slots[k] && !counters_same(sc, &sc->log[sc->slots[k] - 1], &sc->log[i]))
+			k = (k + 1) & (need - 1);
+		if (sc->slots[k] == 0) {
+			sc->slots[k] = i + 1;
+			sc->sums[k] = 0;
+		}
+		sc->sums[k] += sc->log[i].delta;
+	}
+	return need;
+}
+
+/* Adds each counter's sum to its row of intake_counters. */
+static int counters_write(struct store_counters *sc, struct db_conn *c, size_t nslots)
+{
+	const struct counter_delta *e;
+	struct db_stmt *s;
+	size_t k;
 	int rc;
 
-	if (db_conn_dialect(c) != DB_DIALECT_SQLITE || !counters.built || !counters.mirrored)
+	for (k = 0; k < nslots; k++) {
+		if (sc->slots[k] == 0 || sc->sums[k] == 0)
+			continue;
+		e = &sc->log[sc->slots[k] - 1];
+		s = db_prepare(c, "INSERT INTO main.intake_counters (name, bucket, value)"
+		                  " VALUES (?, ?, ?) ON CONFLICT (name, bucket)"
+		                  " DO UPDATE SET value = value + excluded.value");
+		if (s == NULL)
+			return DB_ERROR;
+		if (db_bind_text(s, 1, counter_names[e->name]) != DB_OK ||
+		    db_bind_text(s, 2, sc->pool + e->bucket) != DB_OK ||
+		    db_bind_int(s, 3, sc->sums[k]) != DB_OK) {
+			db_done(s);
+			return DB_ERROR;
+		}
+		rc = db_step(s);
+		db_done(s);
+		if (rc != DB_DONE)
+			return rc < 0 ? rc : DB_ERROR;
+	}
+	return 0;
+}
+
+int store_counters_group_end(struct store_counters *sc, struct db_conn *c)
+{
+	size_t nslots;
+	int rc;
+
+	if (sc == NULL || db_conn_dialect(c) != DB_DIALECT_SQLITE || !sc->built || !sc->counting)
 		return 0;
-	/* Both run once per group: through the statement cache. */
-	if ((rc = db_exec_cached(c, counters_flush_sql)) < 0)
-		return rc;
-	return db_exec_cached(c, "DELETE FROM temp.onramp_count_delta");
+	if (sc->failed) {
+		log_error("store: the group's counter changes could not be recorded");
+		return DB_ERROR;
+	}
+	if (sc->n == 0)
+		return 0;
+	if ((nslots = counters_sum(sc)) == 0) {
+		log_error("store: out of memory summing the group's counters");
+		return DB_ERROR;
+	}
+	rc = counters_write(sc, c, nslots);
+	store_counters_undo(sc, 0);
+	return rc < 0 ? rc : 0;
 }
