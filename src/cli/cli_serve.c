@@ -24,6 +24,7 @@
 #include "lib/limits.h"
 #include "lib/log.h"
 #include "store/db.h"
+#include "store/store_search_queue.h"
 #include "web/app.h"
 #include "web/routes.h"
 #include "web/templates.h"
@@ -126,6 +127,9 @@ int cli_serve(int argc, char **argv)
 		ratelimit_share(app.intake_limit, throttle_hit_shared, &intake_shared);
 	}
 	if (serve_mail_start(&cfg, &app, &mailer) < 0)
+		goto done;
+	/* the people search index, kept current in the background */
+	if (store_search_start(app.db) < 0)
 		goto done;
 	/* the race finder: boundary index now, rebuilt after imports */
 	if (races_open(app.db, getenv("ONRAMP_GEOCODER_URL"), 1, &app.races, err, sizeof(err)) < 0) {

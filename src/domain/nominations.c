@@ -29,6 +29,7 @@
 #include "store/store_mail.h"
 #include "store/store_nominations.h"
 #include "store/store_people.h"
+#include "store/store_search_queue.h"
 
 #define NOM_TOKEN_BYTES 32
 #define NOM_TOKEN_MAX 64     /* base64url of 32 bytes is 43 characters */
@@ -254,7 +255,7 @@ static int nom_nominator(struct db_conn *c, struct nom_submit_job *job, long lon
 		return rc;
 	if ((rc = store_people_email_add(c, *id, email, job->now)) <= 0)
 		return rc < 0 ? rc : NOM_ERROR;
-	return store_people_fts_refresh(c, *id);
+	return store_search_queue_add(c, *id);
 }
 
 /* Finds the nominee by email or phone, or creates the "nominated by"
@@ -288,7 +289,7 @@ static int nom_nominee(struct db_conn *c, struct nom_submit_job *job, long long 
 		return rc;
 	if (phone && (rc = store_people_phone_add(c, *id, phone, job->now)) < 0)
 		return rc;
-	return store_people_fts_refresh(c, *id);
+	return store_search_queue_add(c, *id);
 }
 
 static int nom_submit_run(struct db_conn *c, void *arg)
@@ -489,7 +490,7 @@ static int nom_accept_before(struct db_conn *c, void *arg, struct signup_result 
 		return rc < 0 ? rc : 0;
 	if ((rc = store_people_email_add(c, acc->nominee_id, acc->email, now)) < 0)
 		return rc;
-	return store_people_fts_refresh(c, acc->nominee_id);
+	return store_search_queue_add(c, acc->nominee_id);
 }
 
 static int nom_accept_after(struct db_conn *c, void *arg, const struct signup_result *r)
@@ -505,7 +506,7 @@ static int nom_accept_after(struct db_conn *c, void *arg, const struct signup_re
 		 * "nominated by" record into them. */
 		if ((rc = store_nomination_repoint(c, acc->nominee_id, r->person_id)) < 0 ||
 		    (rc = store_people_absorb(c, r->person_id, acc->nominee_id, 0, now)) < 0 ||
-		    (rc = store_people_fts_refresh(c, r->person_id)) < 0)
+		    (rc = store_search_queue_add(c, r->person_id)) < 0)
 			return rc;
 	}
 	if ((rc = store_nomination_set_person(c, acc->nomination_id, r->person_id)) < 0)

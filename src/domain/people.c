@@ -1114,7 +1114,7 @@ static int people_merge_run(struct db_conn *c, void *arg)
 
 	if ((rc = store_people_absorb(c, job->keep, job->drop, job->user_id, now)) < 0 ||
 	    (rc = store_people_update(c, job->keep, krow, demo, demolen)) < 0 ||
-	    (rc = store_people_fts_refresh(c, job->keep)) < 0)
+	    (rc = store_search_queue_add(c, job->keep)) < 0)
 		goto done;
 	rc = PEOPLE_ERROR;
 	after = json_object();

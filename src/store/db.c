@@ -118,10 +118,22 @@ int db_open(const char *url, struct db **out, char *err, size_t errlen)
 	return db_open_pool(url, 0, out, err, errlen);
 }
 
+enum db_dialect db_dialect(struct db *db)
+{
+	return db->dialect;
+}
+
+struct db_extension *db_search_extension(struct db *db)
+{
+	return &db->search;
+}
+
 void db_close(struct db *db)
 {
 	if (!db)
 		return;
+	if (db->search.close)
+		db->search.close(db->search.state);
 	if (IS_PG(db))
 		db_pg_close(PG_DB(db));
 	else
@@ -421,6 +433,19 @@ int db_conn_main_triggers(struct db_conn *c, int on)
 	if (!c || IS_PG(c))
 		return DB_ERROR;
 	return db_sqlite_conn_main_triggers(SQ_C(c), on);
+}
+
+struct db_conn *db_index_open(struct db *db)
+{
+	if (!db || IS_PG(db))
+		return NULL;
+	return (struct db_conn *)db_sqlite_index_open(SQ_DB(db));
+}
+
+void db_index_close(struct db_conn *c)
+{
+	if (c && !IS_PG(c))
+		db_sqlite_index_close(SQ_C(c));
 }
 
 int db_conn_observe_rows(struct db_conn *c, const struct db_row_observer *o)

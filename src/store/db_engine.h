@@ -21,7 +21,10 @@
 
 #include "store/sql.h"
 
-struct db      { enum db_dialect dialect; };
+struct db {
+	enum db_dialect     dialect;
+	struct db_extension search;  /* db_search_extension */
+};
 struct db_conn { enum db_dialect dialect; };
 struct db_stmt { enum db_dialect dialect; };
 
@@ -43,6 +46,8 @@ void db_sqlite_pool_stats(struct sq_db *db, struct db_pool_stats *out);
 int db_sqlite_backup(struct sq_db *db, const char *path, char *err, size_t errlen);
 const char *db_sqlite_version(void);
 
+struct sq_conn *db_sqlite_index_open(struct sq_db *db);
+void db_sqlite_index_close(struct sq_conn *c);
 struct sq_stmt *db_sqlite_prepare(struct sq_conn *c, const char *sql);
 int  db_sqlite_bind_int(struct sq_stmt *s, int i, long long v);
 int  db_sqlite_bind_text(struct sq_stmt *s, int i, const char *v);

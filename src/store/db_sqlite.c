@@ -1,6 +1,7 @@
 /*
  * db_sqlite.c — the SQLite engine: connections, statements, the read pool,
- * open/close and online backup. The only file that calls sqlite3_*.
+ * open/close and online backup. With sqlite_walbuf.c (the writer's VFS), the
+ * only file that calls sqlite3_*.
  *
  * One struct sq_db is one database file with:
  * - one writer connection, owned by the group-commit writer (db_writer.c);
@@ -54,6 +55,7 @@
 
 #include "lib/limits.h"
 #include "lib/log.h"
+#include "store/sqlite_walbuf.h"
 
 #define DB_STMT_SLOTS      512  /* power of two */
 #define DB_STMT_CACHE_MAX  384  /* fill at most 3/4 of the slots */
@@ -103,7 +105,15 @@ struct sq_db {
 	unsigned long long pool_waits; /* borrowers that had to wait */
 };
 
-enum conn_role { CONN_WRITER, CONN_READER };
+/* The writer; a reader (pool); the search indexer's connection
+ * (store_search_queue.c), which reads the database and writes only the
+ * search index beside it. */
+enum conn_role { CONN_WRITER, CONN_READER, CONN_INDEX };
+
+/* The search index's file: the database's path and this (beside its -wal
+ * and -shm). Derived data, rebuilt when missing. */
+#define DB_SEARCH_SUFFIX "-search"
+
 
 static void db_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -654,6 +664,50 @@ static void conn_library_setup(void)
 	(void)sqlite3_initialize();
 }
 
+/* Attaches the search index beside path as schema "search", so queries
+ * name people_fts unqualified. 0, or -1 (logged). */
+static int conn_attach_search(struct sq_conn *c, const char *path)
+{
+	char search[PATH_MAX];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (snprintf(search, sizeof(search), "%s" DB_SEARCH_SUFFIX, path) >= (int)sizeof(search)) {
+		log_error("store: the search index's path is too long");
+		return -1;
+	}
+	rc = sqlite3_prepare_v2(c->sq, "ATTACH DATABASE ? AS search", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, search, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(c->sq);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK) {
+		log_error("store: cannot open the search index %s: %s", search, sqlite3_errmsg(c->sq));
+		return -1;
+	}
+	return 0;
+}
+
+/* The indexer's connection reads the database and writes only the search
+ * index: a write to the main schema would take the database's write lock
+ * from under the writer, so it is refused when prepared. */
+static int conn_index_authorizer(void *arg, int action, const char *a1, const char *a2,
+                                 const char *schema, const char *trigger)
+{
+	(void)arg;
+	(void)a1;
+	(void)a2;
+	(void)trigger;
+	/* (Creating a virtual table in the search schema reports its
+	 * sqlite_master update under "main": that one is SQLite's own.) */
+	if ((action == SQLITE_INSERT || action == SQLITE_UPDATE || action == SQLITE_DELETE) &&
+	    schema != NULL && strcmp(schema, "main") == 0 && a1 != NULL &&
+	    strcmp(a1, "sqlite_master") != 0)
+		return SQLITE_DENY;
+	return SQLITE_OK;
+}
+
 /* Opens path with every connection setting of this engine. Returns 0 and
  * *out, or -1 (logged). */
 static int conn_open(const char *path, enum conn_role role, struct sq_conn **out)
@@ -671,8 +725,11 @@ static int conn_open(const char *path, enum conn_role role, struct sq_conn **out
 	c->base.dialect = DB_DIALECT_SQLITE;
 	c->wal_fd = -1;
 	(void)pthread_once(&conn_library_once, conn_library_setup);
+	/* The writer appends each commit's WAL frames with one write
+	 * (sqlite_walbuf.c); readers never write. */
 	rc = sqlite3_open_v2(path, &c->sq,
-	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                     role == CONN_WRITER ? sqlite_walbuf_vfs() : NULL);
 	if (rc != SQLITE_OK) {
 		log_error("store: cannot open %s: %s", path,
 		          c->sq ? sqlite3_errmsg(c->sq) : sqlite3_errstr(rc));
@@ -710,7 +767,14 @@ static int conn_open(const char *path, enum conn_role role, struct sq_conn **out
 		if (db_sqlite_exec(c, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;"
 		                      " PRAGMA wal_autocheckpoint=8192") != DB_OK)
 			goto fail;
-	} else if (db_sqlite_exec(c, "PRAGMA query_only=ON") != DB_OK) {
+	} else if (role == CONN_INDEX) {
+		if (conn_attach_search(c, path) != 0 ||
+		    db_sqlite_exec(c, "PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=NORMAL;"
+		                      " PRAGMA search.cache_size=-32768") != DB_OK)
+			goto fail;
+		sqlite3_set_authorizer(c->sq, conn_index_authorizer, NULL);
+	} else if (conn_attach_search(c, path) != 0 ||
+	           db_sqlite_exec(c, "PRAGMA query_only=ON") != DB_OK) {
 		goto fail;
 	}
 	*out = c;
@@ -755,6 +819,18 @@ int db_sqlite_open(const char *path, int pool, struct sq_db **out, char *err, si
 	*out = NULL;
 	if (db_file_prepare(path, err, errlen) != 0)
 		return -1;
+	/* The search index's file, created 0600 as the database's is
+	 * (every read connection attaches it). */
+	{
+		char search[PATH_MAX];
+
+		if (snprintf(search, sizeof(search), "%s" DB_SEARCH_SUFFIX, path) >= (int)sizeof(search)) {
+			db_err(err, errlen, "the database path is too long");
+			return -1;
+		}
+		if (db_file_prepare(search, err, errlen) != 0)
+			return -1;
+	}
 
 	db = calloc(1, sizeof(*db));
 	if (!db)
@@ -828,6 +904,18 @@ void db_sqlite_close(struct sq_db *db)
 }
 
 /* ---- the read pool -------------------------------------------------- */
+
+struct sq_conn *db_sqlite_index_open(struct sq_db *db)
+{
+	struct sq_conn *c = NULL;
+
+	return conn_open(db->path, CONN_INDEX, &c) == 0 ? c : NULL;
+}
+
+void db_sqlite_index_close(struct sq_conn *c)
+{
+	conn_close(c);
+}
 
 struct sq_conn *db_sqlite_read_begin(struct sq_db *db)
 {

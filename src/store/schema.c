@@ -264,5 +264,7 @@ const struct migration migrations[] = {
 	{ 10, "first pipeline stage index", schema_v10_first_stage, schema_v10_first_stage },
 	{ 11, "stage events: from-stage index without signups", schema_v11_stage_events_from,
 	  schema_v11_stage_events_from },
+	{ 12, "search index beside the database, fed by a log", schema_v12_search_log_sqlite,
+	  schema_v12_search_log_postgres },
 };
 const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);

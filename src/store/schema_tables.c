@@ -181,7 +181,7 @@ const size_t schema_tables_count = sizeof(schema_tables) / sizeof(schema_tables[
 const char *const schema_tables_derived[] = {
 	"schema_migrations",
 	"people_search",
-	"people_fts_pending",
+	"people_fts_log",
 };
 const size_t schema_tables_derived_count =
 	sizeof(schema_tables_derived) / sizeof(schema_tables_derived[0]);

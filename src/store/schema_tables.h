@@ -47,9 +47,9 @@ extern const size_t schema_tables_count;
 
 /* Tables that are not data: schema_migrations (each engine records its own
  * migrations), the PostgreSQL search rows (people_search, rebuilt from
- * people by the copy) and SQLite's search queue (people_fts_pending: the
- * copy indexes every person it writes). SQLite's people_fts is a virtual table and its
- * shadow tables are not base tables, so neither is listed. */
+ * people by the copy) and the search index's log (people_fts_log: a SQLite
+ * target's index is built from every person when it is first opened).
+ * SQLite's people_fts lives in its own file beside the database. */
 extern const char *const schema_tables_derived[];
 extern const size_t schema_tables_derived_count;
 

@@ -154,6 +154,23 @@ void db_conn_reset_statements(struct db_conn *c);
  * alone; TEMP triggers always fire (store_counters.c). Cached statements
  * are prepared again. Returns DB_OK, or DB_ERROR on PostgreSQL. */
 int db_conn_main_triggers(struct db_conn *c, int on);
+/* The engine of db. */
+enum db_dialect db_dialect(struct db *db);
+/* A slot in db for state an area file keeps per database (the search
+ * indexer, store_search_queue.c): NULL until set. db_close calls
+ * close(state) first, while the writer still runs. The caller guards
+ * setting it. */
+struct db_extension {
+	void  *state;
+	void (*close)(void *state);
+};
+struct db_extension *db_search_extension(struct db *db);
+/* SQLite: a connection of the search indexer's own (store_search_queue.c):
+ * the database, with the search index beside it attached as schema
+ * "search" (where people_fts lives); writes to the main schema are refused.
+ * NULL on failure (logged) or on PostgreSQL. Closed with db_index_close. */
+struct db_conn *db_index_open(struct db *db);
+void db_index_close(struct db_conn *c);
 /* SQLite: a callback told of every row change on one connection, before
  * the change (SQLite's preupdate hook): store_counters.c counts with it.
  * change() may read the row with db_row_int/db_row_text, nothing else.
@@ -228,6 +245,8 @@ extern const char schema_v9_search_queue_sqlite[];
 extern const char schema_v9_search_queue_postgres[];
 extern const char schema_v10_first_stage[];
 extern const char schema_v11_stage_events_from[];
+extern const char schema_v12_search_log_sqlite[];
+extern const char schema_v12_search_log_postgres[];
 /* Migration 2, security (schema_security.c): TOTP columns, login_pending. */
 extern const char schema_v2_security_sqlite[];
 extern const char schema_v2_security_postgres[];

@@ -32,6 +32,7 @@
 #include "store/schema_tables.h"
 #include "store/sql.h"
 #include "store/store_people.h"
+#include "store/store_search_queue.h"
 
 #define COPY_NAME_MAX      64   /* bytes of a table or column name */
 #define COPY_COLUMNS_MAX   64   /* columns of one table (the PostgreSQL engine's parameter cap) */
@@ -606,8 +607,10 @@ static int copy_job_search(struct db_conn *c, void *arg)
 	return 0;
 }
 
-/* Rebuilds the target's search rows (people_search or people_fts) from its
- * people, emails and phones, in batches of COPY_SEARCH_BATCH people. */
+/* Rebuilds the target's search rows from its people, emails and phones:
+ * PostgreSQL's people_search in batches of COPY_SEARCH_BATCH people;
+ * SQLite's index file is built by its indexer (a new file is built from
+ * every person), here and now. */
 static int copy_rebuild_search(struct db *to, char *err, size_t errlen)
 {
 	struct copy_search *cs;
@@ -615,6 +618,14 @@ static int copy_rebuild_search(struct db *to, char *err, size_t errlen)
 	struct db_stmt *s;
 	long long after = 0;
 	int rc, status = -1;
+
+	if (db_dialect(to) == DB_DIALECT_SQLITE) {
+		if (store_search_catch_up(to) < 0) {
+			copy_err(err, errlen, "search rows: building the index failed (see the log)");
+			return -1;
+		}
+		return 0;
+	}
 
 	cs = malloc(sizeof(*cs));
 	if (!cs) {

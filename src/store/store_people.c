@@ -603,6 +603,11 @@ int store_people_fts_refresh(struct db_conn *c, long long id)
 
 	buf_init(&name, 3 * LIMIT_NAME + 8);
 	buf_init(&contact, STORE_FTS_CONTACT_MAX);
+	/* SQLite (the indexer's connection): the old row goes first, so a
+	 * person merged away or deleted since is simply gone from the index. */
+	if (db_conn_dialect(c) == DB_DIALECT_SQLITE &&
+	    (rc = db_exec_cached_int(c, "DELETE FROM people_fts WHERE rowid = ?", id)) < 0)
+		goto fail;
 	rc = DB_ERROR;
 	s = db_prepare(c, "SELECT first_name, last_name, preferred_name, zip FROM people WHERE id = ?");
 	if (s == NULL)
@@ -647,8 +652,6 @@ int store_people_fts_refresh(struct db_conn *c, long long id)
 		rc = store_people_search_put(c, id, &name, &contact, zip);
 		goto fail;
 	}
-	if ((rc = db_exec_cached_int(c, "DELETE FROM people_fts WHERE rowid = ?", id)) < 0)
-		goto fail;
 	rc = DB_ERROR;
 	s = db_prepare(c, "INSERT INTO people_fts (rowid, name, contact, zip) VALUES (?, ?, ?, ?)");
 	if (s == NULL)
@@ -758,13 +761,6 @@ int store_people_absorb(struct db_conn *c, long long keep, long long drop, long 
 		"UPDATE duplicate_flags SET person_a = ?1 WHERE person_a = ?2",
 		"UPDATE duplicate_flags SET person_b = ?1 WHERE person_b = ?2",
 	};
-	/* PostgreSQL's people_search row goes with the person (ON DELETE
-	 * CASCADE); SQLite's virtual table has no foreign key. */
-	static const char *const deletes[] = {
-		"DELETE FROM people WHERE id = ?",
-		"DELETE FROM people_fts WHERE rowid = ?",
-	};
-	size_t ndeletes = db_conn_dialect(c) == DB_DIALECT_POSTGRES ? 1 : 2;
 	size_t i;
 	int rc;
 
@@ -783,10 +779,11 @@ int store_people_absorb(struct db_conn *c, long long keep, long long drop, long 
 	/* The pipeline's calls, tasks, tags and history move too (h-pipeline). */
 	if ((rc = store_pipeline_absorb(c, keep, drop)) < 0)
 		return rc;
-	for (i = 0; i < ndeletes; i++)
-		if ((rc = db_exec_cached_int(c, deletes[i], drop)) < 0)
-			return rc;
-	return 0;
+	if ((rc = db_exec_cached_int(c, "DELETE FROM people WHERE id = ?", drop)) < 0)
+		return rc;
+	/* PostgreSQL's people_search row went with the person (ON DELETE
+	 * CASCADE); SQLite's index, in its own file, hears of it. */
+	return db_conn_dialect(c) == DB_DIALECT_SQLITE ? store_search_queue_add(c, drop) : 0;
 }
 
 /* ---- submissions ---- */

@@ -95,7 +95,10 @@ int store_people_contacts(struct db_conn *c, long long id, json_t *into);
 int store_people_choices(struct db_conn *c, long long id, json_t *into);
 
 /* Rewrites person id's row of the search index from their current name,
- * emails, phones and ZIP. Call after any change to those. */
+ * emails, phones and ZIP (on SQLite, removes it if they are gone). Not for
+ * writer jobs: they call store_search_queue_add, which is this on
+ * PostgreSQL and, on SQLite, a log row for the indexer, which calls this
+ * on its own connection. */
 int store_people_fts_refresh(struct db_conn *c, long long id);
 /* Writes the search row of a person just inserted (who has no row yet).
  * PostgreSQL: from the values given — the one email and the phone (or
@@ -107,7 +110,8 @@ int store_people_fts_insert(struct db_conn *c, long long id, json_t *row, const 
 /* Moves everything of person drop to person keep: emails, phones, choices
  * (union), submissions, notes and flags; open flags between the two are
  * closed as 'merged' (resolved_by = by, 0 for none, at time at). Then
- * deletes drop and its search row. keep's own row is not touched. */
+ * deletes drop and its search row (SQLite: logs drop for the indexer).
+ * keep's own row is not touched. */
 int store_people_absorb(struct db_conn *c, long long keep, long long drop, long long by,
                         long long at);
 

@@ -1,151 +1,487 @@
 /*
- * store_search_queue.c — keeps SQLite's people search index (people_fts)
- * current in bulk: a changed person is queued in the same transaction as
- * the change, and queued people are indexed many at a time.
+ * store_search_queue.c — SQLite's people search index (FTS5, people_fts):
+ * kept in its own file beside the database by an indexer with its own
+ * thread and connection, fed by a log the writer appends to.
  *
- * Why: FTS5 writes a new segment of its index (and merges older ones) at
- * every commit it takes part in. Indexing each group commit's few dozen
- * people cost a busy intake a quarter of its writer's time; the same rows
- * indexed thousands at a time cost a fraction of that per person (see
- * bench/README.md).
+ * Why: indexing in the writer's transactions cost the intake a quarter of
+ * its one writer thread (FTS5 tokenizes, writes index segments at every
+ * commit it joins, and merges them), and SQLite lets one connection at a
+ * time write a database file. In a file of its own the index has its own
+ * write lock: the indexer writes it while the writer writes the database,
+ * each on its own core.
  *
  * How:
  * - store_search_queue_add(c, id), inside the writer job that changed
- *   person id, inserts id into people_fts_pending (a no-op if queued) — so
- *   the queue is exactly as durable as the change — and leaves
- *   store_search_queue_drain_due() for the end of the group.
- * - store_search_queue_drain_due() indexes the queue once it holds
- *   LIMIT_SEARCH_QUEUE_DRAIN_AT people: at most LIMIT_SEARCH_QUEUE_CHUNK
- *   people per commit, in one FTS5 segment.
- * - store_search_catch_up(db), called before a search reads people_fts,
- *   indexes whatever is queued (a chunk per writer job) so that a search
- *   always sees every committed change, whatever the queue held.
- * Indexing a person is store_people_fts_refresh(): it reads their current
- * name, contacts and ZIP, so indexing twice, or a person changed again
- * since they were queued, gives the same row; a person merged away or
- * deleted since is simply dropped from the queue (the merge removed their
- * row).
+ *   person id, appends (seq, id) to people_fts_log: the change and its log
+ *   row commit together, so the log is exactly as durable as the change.
+ * - The indexer's connection (db_index_open) reads the database and
+ *   writes only the index file, attached as schema "search" (readers
+ *   attach it too, so queries name people_fts unqualified). It takes log
+ *   rows in order, a chunk at a time, re-indexes each person named (their
+ *   current name, contacts and ZIP, or no row once they are gone), and in
+ *   the same transaction of the index file records the last seq done
+ *   (search_state 'position'). Its commits are synchronous, so a position
+ *   on disk is never ahead of the index; then the writer trims the log
+ *   below it (one row stays, so seq never restarts).
+ * - A new index file (or one of another version, or one whose position is
+ *   past the log's end — a database restored from a backup beside an
+ *   index of its later self) is rebuilt: emptied, its position set to the
+ *   log's end as of that moment, every person indexed in id order, a chunk
+ *   per transaction ('rebuild_next' remembers where), then the log from
+ *   that position on. A person changed meanwhile is indexed twice, which
+ *   gives the same row.
+ * - store_search_catch_up(db), before a search reads people_fts, indexes
+ *   the log up to its end as of the call, so a search sees every committed
+ *   change; the background thread (store_search_start) keeps that short.
  *
- * PostgreSQL has no queue: its search rows (people_search, a GIN-indexed
+ * PostgreSQL has no indexer: its search rows (people_search, a GIN-indexed
  * tsvector) are written in the changing transaction, where they cost
  * little; store_search_queue_add() refreshes at once there.
  *
- * Threading: no state of its own; the queue is a table, so every process
- * sharing the database (the server, the CLI) sees and drains one queue.
+ * Threading: one indexer per struct db (kept in db's search slot, freed by
+ * db_close); its mutex guards its connection and state, so the thread and
+ * the searches' catch-ups take turns, a chunk at a time. The log trim is a
+ * db_write from whichever of them indexed (the writer never waits for the
+ * indexer, so that cannot deadlock).
  */
 #include "store/store_search_queue.h"
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "lib/limits.h"
+#include "lib/log.h"
 #include "store/sql.h"
 #include "store/store_people.h"
 
-static int store_search_queue_count(struct db_conn *c, long long *n)
+/* The index file's layout; another value means: rebuild. */
+#define SEARCH_INDEX_VERSION 1
+/* The background thread's nap when there is nothing to index. */
+#define SEARCH_IDLE_MS 50
+/* Its nap after a failure (the disk is full, say), before trying again. */
+#define SEARCH_RETRY_MS 1000
+
+static const char search_schema_sql[] =
+	"CREATE VIRTUAL TABLE IF NOT EXISTS search.people_fts USING fts5("
+	" name, contact, zip,"
+	" tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');"
+	"CREATE TABLE IF NOT EXISTS search.search_state ("
+	" k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;";
+
+struct search_indexer {
+	struct db       *db;
+	pthread_mutex_t  mu;           /* everything below */
+	pthread_cond_t   cv;           /* wakes the thread to stop */
+	pthread_t        thread;
+	int              thread_on;
+	int              stopping;
+	struct db_conn  *c;            /* db_index_open, opened at first use */
+	int              ready;        /* the index file was checked */
+	long long        position;     /* the last log seq indexed */
+	long long        rebuild_next; /* the next person id of a rebuild, or -1 */
+	long long        trimmed;      /* the log was trimmed below this */
+	int              failing;      /* the last step failed (logged once) */
+};
+
+/* Creating a db's indexer: once, whoever asks first. */
+static pthread_mutex_t search_create_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static long long search_now_ms(void)
 {
-	return db_step_int(db_prepare(c, "SELECT count(*) FROM people_fts_pending"), n);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Indexes up to max queued people (lowest ids first) and takes them off
- * the queue; *drained is how many. Runs on the writer's connection. */
-static int store_search_queue_drain(struct db_conn *c, long long max, long long *drained)
-{
-	struct db_stmt *s;
-	long long *ids, n = 0, i;
-	int rc = DB_DONE;
+/* ---- the index file's state ---- */
 
-	*drained = 0;
-	ids = malloc((size_t)max * sizeof(*ids));
-	if (ids == NULL)
-		return DB_ERROR;
-	s = db_prepare(c, "SELECT person_id FROM people_fts_pending ORDER BY person_id LIMIT ?");
-	if (s == NULL || db_bind_int(s, 1, max) != DB_OK) {
-		if (s)
-			db_done(s);
-		free(ids);
+static int search_state_get(struct db_conn *c, const char *k, long long *v)
+{
+	struct db_stmt *s = db_prepare(c, "SELECT v FROM search.search_state WHERE k = ?");
+
+	if (s == NULL || db_bind_text(s, 1, k) != DB_OK) {
+		db_done(s);
 		return DB_ERROR;
 	}
-	while (n < max && (rc = db_step(s)) == DB_ROW)
-		ids[n++] = db_col_int(s, 0);
+	return db_step_int(s, v);
+}
+
+static int search_state_set(struct db_conn *c, const char *k, long long v)
+{
+	struct db_stmt *s = db_prepare(c, "INSERT INTO search.search_state (k, v) VALUES (?, ?)"
+	                                  " ON CONFLICT (k) DO UPDATE SET v = excluded.v");
+	int rc;
+
+	if (s == NULL || db_bind_text(s, 1, k) != DB_OK || db_bind_int(s, 2, v) != DB_OK) {
+		db_done(s);
+		return DB_ERROR;
+	}
+	rc = db_step(s);
 	db_done(s);
-	if (n < max && rc != DB_DONE) {
-		free(ids);
-		return rc < 0 ? rc : DB_ERROR;
-	}
-	for (i = 0; i < n; i++)
-		if ((rc = store_people_fts_refresh(c, ids[i])) < 0) {
-			free(ids);
-			return rc;
-		}
-	/* the queue is only added to by writer jobs: nothing joined it below
-	 * ids[n - 1] while this ran */
-	rc = n > 0 ? db_exec_cached_int(c, "DELETE FROM people_fts_pending WHERE person_id <= ?",
-	                                ids[n - 1]) : 0;
-	free(ids);
-	if (rc == 0)
-		*drained = n;
+	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
+}
+
+/* The log's last seq (0 when empty). */
+static int search_log_end(struct db_conn *c, long long *end)
+{
+	int rc = db_step_int(db_prepare(c, "SELECT coalesce(max(seq), 0) FROM main.people_fts_log"),
+	                     end);
+
+	return rc == 1 ? 0 : rc < 0 ? rc : DB_ERROR;
+}
+
+/* Runs fn in one transaction of the index connection (reading the
+ * database's latest snapshot, writing the index file). */
+static int search_txn(struct search_indexer *ix, int (*fn)(struct search_indexer *, long long *),
+                      long long *out)
+{
+	int rc;
+
+	if ((rc = db_exec(ix->c, "BEGIN")) < 0)
+		return rc;
+	rc = fn(ix, out);
+	db_conn_reset_statements(ix->c);
+	if (rc >= 0 && (rc = db_exec(ix->c, "COMMIT")) >= 0)
+		return rc;
+	if (db_conn_in_txn(ix->c))
+		(void)db_exec(ix->c, "ROLLBACK");
 	return rc;
 }
 
-/* db_write_defer work: the end of a group that queued someone. */
-static int store_search_queue_drain_due(struct db_conn *c, long long key)
+/* Empties the index and starts a rebuild from the log's end as of now. */
+static int search_rebuild_start(struct search_indexer *ix, long long *unused)
 {
-	long long n = 0, drained;
+	long long end = 0;
 	int rc;
 
-	(void)key;
-	if ((rc = store_search_queue_count(c, &n)) < 0)
+	(void)unused;
+	if ((rc = search_log_end(ix->c, &end)) < 0 ||
+	    (rc = db_exec(ix->c, "DROP TABLE IF EXISTS search.people_fts")) < 0 ||
+	    (rc = db_exec(ix->c, search_schema_sql)) < 0 ||
+	    (rc = search_state_set(ix->c, "version", SEARCH_INDEX_VERSION)) < 0 ||
+	    (rc = search_state_set(ix->c, "position", end)) < 0 ||
+	    (rc = search_state_set(ix->c, "rebuild_next", 0)) < 0)
 		return rc;
-	if (n < LIMIT_SEARCH_QUEUE_DRAIN_AT)
-		return 0;
-	return store_search_queue_drain(c, LIMIT_SEARCH_QUEUE_CHUNK, &drained);
+	ix->position = end;
+	ix->rebuild_next = 0;
+	ix->trimmed = 0;
+	return 0;
 }
+
+/* Reads the index file's state, and starts a rebuild when the file is new,
+ * of another version, or ahead of the log. */
+static int search_setup(struct search_indexer *ix)
+{
+	long long version = 0, position = 0, next = -1, end = 0;
+	int rc, has_version, has_position, has_next;
+
+	if ((ix->c = ix->c ? ix->c : db_index_open(ix->db)) == NULL)
+		return DB_ERROR;
+	if ((rc = db_exec(ix->c, search_schema_sql)) < 0 ||
+	    (has_version = search_state_get(ix->c, "version", &version)) < 0 ||
+	    (has_position = search_state_get(ix->c, "position", &position)) < 0 ||
+	    (has_next = search_state_get(ix->c, "rebuild_next", &next)) < 0 ||
+	    (rc = search_log_end(ix->c, &end)) < 0)
+		return rc < 0 ? rc : DB_ERROR;
+	if (!has_version || version != SEARCH_INDEX_VERSION || !has_position || position > end) {
+		if (has_version)
+			log_info("store: rebuilding the search index (%s)",
+			         version != SEARCH_INDEX_VERSION ? "another version"
+			                                         : "it is ahead of this database");
+		if ((rc = search_txn(ix, search_rebuild_start, NULL)) < 0)
+			return rc;
+	} else {
+		ix->position = position;
+		ix->rebuild_next = has_next ? next : -1;
+		ix->trimmed = 0;
+	}
+	ix->ready = 1;
+	return 0;
+}
+
+/* ---- indexing a chunk ---- */
+
+/* One chunk of a rebuild: the next people in id order. *n: how many. */
+static int search_rebuild_chunk(struct search_indexer *ix, long long *n)
+{
+	struct db_stmt *s;
+	long long *ids, k = 0, i;
+	int rc;
+
+	*n = 0;
+	if ((ids = malloc(LIMIT_SEARCH_QUEUE_CHUNK * sizeof(*ids))) == NULL)
+		return DB_ERROR;
+	s = db_prepare(ix->c, "SELECT id FROM main.people WHERE id >= ? ORDER BY id LIMIT ?");
+	if (s == NULL || db_bind_int(s, 1, ix->rebuild_next) != DB_OK ||
+	    db_bind_int(s, 2, LIMIT_SEARCH_QUEUE_CHUNK) != DB_OK) {
+		db_done(s);
+		free(ids);
+		return DB_ERROR;
+	}
+	while ((rc = db_step(s)) == DB_ROW)
+		ids[k++] = db_col_int(s, 0);
+	db_done(s);
+	for (i = 0; rc == DB_DONE && i < k; i++)
+		if (store_people_fts_refresh(ix->c, ids[i]) < 0)
+			rc = DB_ERROR;
+	if (rc == DB_DONE)
+		rc = k == LIMIT_SEARCH_QUEUE_CHUNK
+		     ? search_state_set(ix->c, "rebuild_next", ids[k - 1] + 1)
+		     : db_exec(ix->c, "DELETE FROM search.search_state WHERE k = 'rebuild_next'");
+	if (rc >= 0)
+		ix->rebuild_next = k == LIMIT_SEARCH_QUEUE_CHUNK ? ids[k - 1] + 1 : -1;
+	free(ids);
+	if (rc < 0)
+		return rc;
+	*n = k;
+	return 0;
+}
+
+static int search_cmp_id(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One chunk of the log: the people named after the position, each once.
+ * *n: how many log rows. */
+static int search_log_chunk(struct search_indexer *ix, long long *n)
+{
+	struct db_stmt *s;
+	long long *ids, k = 0, i, last = ix->position;
+	int rc;
+
+	*n = 0;
+	if ((ids = malloc(LIMIT_SEARCH_QUEUE_CHUNK * sizeof(*ids))) == NULL)
+		return DB_ERROR;
+	s = db_prepare(ix->c, "SELECT seq, person_id FROM main.people_fts_log WHERE seq > ?"
+	                      " ORDER BY seq LIMIT ?");
+	if (s == NULL || db_bind_int(s, 1, ix->position) != DB_OK ||
+	    db_bind_int(s, 2, LIMIT_SEARCH_QUEUE_CHUNK) != DB_OK) {
+		db_done(s);
+		free(ids);
+		return DB_ERROR;
+	}
+	while ((rc = db_step(s)) == DB_ROW) {
+		last = db_col_int(s, 0);
+		ids[k++] = db_col_int(s, 1);
+	}
+	db_done(s);
+	/* in id order, each person once: the index's pages are touched in
+	 * order, and a person logged twice is indexed once */
+	qsort(ids, (size_t)k, sizeof(*ids), search_cmp_id);
+	for (i = 0; rc == DB_DONE && i < k; i++)
+		if ((i == 0 || ids[i] != ids[i - 1]) && store_people_fts_refresh(ix->c, ids[i]) < 0)
+			rc = DB_ERROR;
+	if (rc == DB_DONE && k > 0)
+		rc = search_state_set(ix->c, "position", last);
+	free(ids);
+	if (rc < 0)
+		return rc;
+	if (k > 0)
+		ix->position = last;
+	*n = k;
+	return 0;
+}
+
+/* Writer job: drops the log rows the index no longer needs (one stays:
+ * the log's end must never go back, or seq would start again). */
+static int search_trim_run(struct db_conn *c, void *arg)
+{
+	return db_exec_cached_int(c, "DELETE FROM people_fts_log WHERE seq < ?", *(long long *)arg);
+}
+
+/* Indexes one chunk (of the rebuild, else of the log). Returns how many
+ * people or log rows it took (0: nothing pending), or < 0. Lock held. */
+static int search_step(struct search_indexer *ix)
+{
+	long long n = 0, upto;
+	int rc, rebuilding;
+
+	if (!ix->ready && (rc = search_setup(ix)) < 0)
+		return rc;
+	rebuilding = ix->rebuild_next >= 0;
+	if ((rc = search_txn(ix, rebuilding ? search_rebuild_chunk : search_log_chunk, &n)) < 0) {
+		/* the transaction's changes are gone: read the state again */
+		ix->ready = 0;
+		return rc;
+	}
+	if (rebuilding) {
+		if (ix->rebuild_next < 0)
+			log_info("store: the search index is built");
+		return (int)n + 1;  /* a rebuild's chunk always moves it on */
+	}
+	if (ix->position - ix->trimmed >= LIMIT_SEARCH_QUEUE_CHUNK) {
+		upto = ix->position;
+		if (db_write(ix->db, search_trim_run, &upto) == 0)
+			ix->trimmed = upto;
+	}
+	return (int)n;
+}
+
+/* ---- the indexer's life ---- */
+
+static void search_free(void *p)
+{
+	struct search_indexer *ix = p;
+
+	if (ix == NULL)
+		return;
+	if (ix->thread_on) {
+		pthread_mutex_lock(&ix->mu);
+		ix->stopping = 1;
+		pthread_cond_signal(&ix->cv);
+		pthread_mutex_unlock(&ix->mu);
+		pthread_join(ix->thread, NULL);
+	}
+	db_index_close(ix->c);
+	pthread_cond_destroy(&ix->cv);
+	pthread_mutex_destroy(&ix->mu);
+	free(ix);
+}
+
+/* db's indexer, made at first use. NULL on PostgreSQL or out of memory. */
+static struct search_indexer *search_get(struct db *db)
+{
+	struct db_extension *ext;
+	struct search_indexer *ix;
+	pthread_condattr_t ca;
+
+	if (db == NULL || db_dialect(db) != DB_DIALECT_SQLITE)
+		return NULL;
+	ext = db_search_extension(db);
+	pthread_mutex_lock(&search_create_mu);
+	if ((ix = ext->state) == NULL && (ix = calloc(1, sizeof(*ix))) != NULL) {
+		ix->db = db;
+		ix->rebuild_next = -1;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		if (pthread_mutex_init(&ix->mu, NULL) != 0 || pthread_cond_init(&ix->cv, &ca) != 0) {
+			free(ix);
+			ix = NULL;
+		} else {
+			ext->state = ix;
+			ext->close = search_free;
+		}
+		pthread_condattr_destroy(&ca);
+	}
+	pthread_mutex_unlock(&search_create_mu);
+	return ix;
+}
+
+/* Waits ms on the indexer's condition (lock held); 1 if asked to stop. */
+static int search_nap(struct search_indexer *ix, long ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	if (!ix->stopping)
+		(void)pthread_cond_timedwait(&ix->cv, &ix->mu, &until);
+	return ix->stopping;
+}
+
+static void *search_thread_main(void *p)
+{
+	struct search_indexer *ix = p;
+	int n;
+
+	(void)pthread_setname_np(pthread_self(), "onramp-search");  /* for top -H and the bench */
+	pthread_mutex_lock(&ix->mu);
+	while (!ix->stopping) {
+		n = search_step(ix);
+		if (n < 0 && !ix->failing)
+			log_error("store: the search index could not be updated; retrying");
+		ix->failing = n < 0;
+		if (n > 0) {
+			/* let a waiting catch-up in between chunks */
+			pthread_mutex_unlock(&ix->mu);
+			pthread_mutex_lock(&ix->mu);
+			continue;
+		}
+		(void)search_nap(ix, n < 0 ? SEARCH_RETRY_MS : SEARCH_IDLE_MS);
+	}
+	pthread_mutex_unlock(&ix->mu);
+	return NULL;
+}
+
+int store_search_start(struct db *db)
+{
+	struct search_indexer *ix;
+	int rc = 0;
+
+	if (db == NULL || db_dialect(db) != DB_DIALECT_SQLITE)
+		return 0;
+	if ((ix = search_get(db)) == NULL)
+		return -1;
+	pthread_mutex_lock(&ix->mu);
+	if (!ix->thread_on) {
+		rc = pthread_create(&ix->thread, NULL, search_thread_main, ix) == 0 ? 0 : -1;
+		ix->thread_on = rc == 0;
+	}
+	pthread_mutex_unlock(&ix->mu);
+	if (rc < 0)
+		log_error("store: cannot start the search indexer's thread");
+	return rc;
+}
+
+/* ---- the writer's side and the searches' ---- */
 
 int store_search_queue_add(struct db_conn *c, long long id)
 {
-	int rc;
-
 	if (db_conn_dialect(c) == DB_DIALECT_POSTGRES)
 		return store_people_fts_refresh(c, id);
-	rc = db_exec_cached_int(c, "INSERT OR IGNORE INTO people_fts_pending (person_id) VALUES (?)", id);
-	if (rc < 0)
-		return rc;
-	return db_write_defer(c, store_search_queue_drain_due, 0);
-}
-
-/* Writer job: one chunk of the queue; arg is the long long it drained. */
-static int store_search_catch_up_run(struct db_conn *c, void *arg)
-{
-	return store_search_queue_drain(c, LIMIT_SEARCH_QUEUE_CHUNK, arg);
+	return db_exec_cached_int(c, "INSERT INTO people_fts_log (person_id) VALUES (?)", id);
 }
 
 int store_search_queued(struct db *db, long long *n)
 {
-	struct db_conn *c = db_read_begin(db);
+	struct search_indexer *ix = search_get(db);
+	long long end = 0;
 	int rc;
 
 	*n = 0;
-	if (c == NULL)
-		return DB_ERROR;
-	rc = db_conn_dialect(c) == DB_DIALECT_POSTGRES ? 0 : store_search_queue_count(c, n);
-	db_read_end(db, c);
+	if (ix == NULL)
+		return db != NULL && db_dialect(db) == DB_DIALECT_SQLITE ? DB_ERROR : 0;
+	pthread_mutex_lock(&ix->mu);
+	rc = ix->ready ? 0 : search_setup(ix);
+	if (rc >= 0 && (rc = search_log_end(ix->c, &end)) >= 0)
+		*n = end - ix->position;
+	pthread_mutex_unlock(&ix->mu);
 	return rc < 0 ? rc : 0;
 }
 
 int store_search_catch_up(struct db *db)
 {
-	long long n, drained;
-	int rc;
+	struct search_indexer *ix = search_get(db);
+	long long end = 0, deadline = search_now_ms() + LIMIT_SEARCH_CATCH_UP_MS;
+	int rc = 0;
 
-	if ((rc = store_search_queued(db, &n)) < 0)
-		return rc;
-	/* a chunk per job, so a long queue (after an import) does not hold one
-	 * group's callers for all of it */
-	while (n > 0) {
-		drained = 0;
-		if ((rc = db_write(db, store_search_catch_up_run, &drained)) < 0)
-			return rc;
-		n = drained == LIMIT_SEARCH_QUEUE_CHUNK ? 1 : 0;
+	if (ix == NULL)
+		return db != NULL && db_dialect(db) == DB_DIALECT_SQLITE ? DB_ERROR : 0;
+	pthread_mutex_lock(&ix->mu);
+	if (!ix->ready)
+		rc = search_setup(ix);
+	if (rc >= 0)
+		rc = search_log_end(ix->c, &end);
+	while (rc >= 0 && (ix->rebuild_next >= 0 || ix->position < end)) {
+		if (search_now_ms() > deadline) {
+			log_warn("store: the search index is still being brought up to date;"
+			         " this search may miss recent changes");
+			break;
+		}
+		if ((rc = search_step(ix)) == 0)
+			break;  /* nothing more to take */
 	}
-	return 0;
+	pthread_mutex_unlock(&ix->mu);
+	return rc < 0 ? rc : 0;
 }

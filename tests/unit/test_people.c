@@ -263,6 +263,7 @@ static void test_signup_new(void **state)
 	json_t *p = person_new("Jane", "Doe", "jane@example.com", "+15551234567", "12345", "CA");
 	json_t *got, *sub;
 	struct signup_result res;
+	long long queued = -1;
 
 	set_codes(p, "office_interests", "school_board", "city_council");
 	set_codes(p, "help_wanted", "training", NULL);
@@ -279,14 +280,14 @@ static void test_signup_new(void **state)
 	                 res.person_id);
 	assert_int_equal(q_int(fx, "SELECT created_at FROM people WHERE id = ?", res.person_id),
 	                 1700000000);
-	/* Queued for the search index in the signup's own commit; a search
+	/* Logged for the search index in the signup's own commit; a search
 	 * (or anything calling store_search_catch_up) indexes them. */
-	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts_pending WHERE person_id = ?",
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts_log WHERE person_id = ?",
 	                       res.person_id), 1);
-	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts WHERE rowid = ?", res.person_id), 0);
 	assert_int_equal(search_q(fx, "Jane", NULL), 1);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts WHERE rowid = ?", res.person_id), 1);
-	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts_pending", 0), 0);
+	assert_int_equal(store_search_queued(fx->db, &queued), 0);
+	assert_int_equal(queued, 0);
 
 	got = get_person(fx, &viewer_volunteer, res.person_id);
 	assert_string_equal(str_of(got, "first_name"), "Jane");
@@ -996,36 +997,41 @@ static void test_search_filters_sort_paging(void **state)
 	json_decref(rows);
 }
 
-/* The search queue (store_search_queue.c): a group indexes it once it holds
- * LIMIT_SEARCH_QUEUE_DRAIN_AT people, queued people merged away or deleted
- * since are dropped, and a catch-up indexes a queue longer than one chunk. */
+/* The search index's log (store_search_queue.c): the indexer takes it in
+ * order, a logged person deleted since leaves no row, a catch-up indexes a
+ * log longer than one chunk, and the background thread keeps up without
+ * any search asking. */
 static void test_search_queue_drains(void **state)
 {
 	struct fixture *fx = *state;
-	char queue_sql[512], people_sql[512];
+	char log_sql[512], people_sql[512];
 	json_t *p;
 	struct signup_result res;
 	long long n = -1;
+	int i;
 
-	/* One short of the threshold, ids no person has (deleted since). */
-	snprintf(queue_sql, sizeof(queue_sql),
+	/* ids no person has (deleted since they were logged) */
+	assert_int_equal(store_search_catch_up(fx->db), 0);
+	snprintf(log_sql, sizeof(log_sql),
 	         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
-	         " INSERT INTO people_fts_pending (person_id) SELECT 1000000 + i FROM n",
-	         LIMIT_SEARCH_QUEUE_DRAIN_AT - 1);
-	assert_int_equal(db_write(fx->db, exec_run, queue_sql), 0);
+	         " INSERT INTO people_fts_log (person_id) SELECT 1000000 + i FROM n", 100);
+	assert_int_equal(db_write(fx->db, exec_run, log_sql), 0);
 	assert_int_equal(store_search_queued(fx->db, &n), 0);
-	assert_int_equal(n, LIMIT_SEARCH_QUEUE_DRAIN_AT - 1);
-	/* The signup that reaches it indexes the whole queue in its commit. */
+	assert_int_equal(n, 100);
 	p = person_new("Queue", "Reacher", "reacher@example.com", NULL, "30301", "GA");
 	res = signup(fx, p);
 	json_decref(p);
 	assert_int_equal(res.outcome, SIGNUP_NEW);
 	assert_int_equal(store_search_queued(fx->db, &n), 0);
+	assert_int_equal(n, 101);
+	assert_int_equal(store_search_catch_up(fx->db), 0);
+	assert_int_equal(store_search_queued(fx->db, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts WHERE rowid = ?", res.person_id), 1);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts", 0), 1);
 
-	/* More people queued than one chunk indexes: a catch-up takes them all. */
+	/* More people logged than one chunk indexes: a catch-up takes them all,
+	 * and the log is trimmed behind it (its last row stays). */
 	snprintf(people_sql, sizeof(people_sql),
 	         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
 	         " INSERT INTO people (first_name, last_name, zip, created_at, updated_at)"
@@ -1033,13 +1039,24 @@ static void test_search_queue_drains(void **state)
 	         LIMIT_SEARCH_QUEUE_CHUNK + 10);
 	assert_int_equal(db_write(fx->db, exec_run, people_sql), 0);
 	assert_int_equal(db_write(fx->db, exec_run,
-		"INSERT INTO people_fts_pending (person_id) SELECT id FROM people"
+		"INSERT INTO people_fts_log (person_id) SELECT id FROM people"
 		" WHERE first_name = 'Bulk'"), 0);
 	assert_int_equal(store_search_catch_up(fx->db), 0);
 	assert_int_equal(store_search_queued(fx->db, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts", 0), LIMIT_SEARCH_QUEUE_CHUNK + 11);
+	assert_true(q_int(fx, "SELECT count(*) FROM people_fts_log", 0) < LIMIT_SEARCH_QUEUE_CHUNK);
 	assert_int_equal(search_q(fx, "Person4105", NULL), 1);
+
+	/* In the background: a signup is indexed with no search asking. */
+	assert_int_equal(store_search_start(fx->db), 0);
+	p = person_new("Back", "Ground", "background@example.com", NULL, "30301", "GA");
+	res = signup(fx, p);
+	json_decref(p);
+	for (i = 0; i < 500 && q_int(fx, "SELECT count(*) FROM people_fts WHERE rowid = ?",
+	                             res.person_id) == 0; i++)
+		usleep(10000);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts WHERE rowid = ?", res.person_id), 1);
 }
 
 /* Many people so the planner's choices are the ones it makes on real data. */
@@ -1119,6 +1136,7 @@ static void test_search_plans_use_indexes(void **state)
 	struct store_people_filter f;
 
 	assert_int_equal(db_write(fx->db, bulk_people_run, NULL), 0);
+	assert_int_equal(store_search_catch_up(fx->db), 0);  /* the index file, as a search has it */
 #define RESET_FILTER() do { memset(&f, 0, sizeof(f)); f.from = LLONG_MIN; f.to = LLONG_MAX; \
 	f.limit = 50; f.sort = STORE_PEOPLE_SORT_NEWEST; } while (0)
 	RESET_FILTER();
@@ -1239,8 +1257,10 @@ static void test_merge_moves_everything(void **state)
 	json_decref(got);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM duplicate_flags WHERE id = ? AND status = 'merged'"
 	                           " AND resolved_by = 1 AND resolved_at IS NOT NULL", flag_id), 1);
+	/* The index follows (once the indexer has read the log): drop's row
+	 * is gone, and drop's phone and email find keep. */
+	assert_int_equal(store_search_catch_up(fx->db), 0);
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts", 0), 1);
-	/* The index follows: drop's phone and email find keep. */
 	assert_int_equal(search_q(fx, "555-222-0000", &first), 1);
 	assert_int_equal(first, ra.person_id);
 	assert_int_equal(search_q(fx, "alice.b@example.com", &first), 1);
