@@ -8,7 +8,9 @@
 #   2. the storage limit: bench/rawinsert, the rows of a new lead inserted
 #      straight into SQLite in batched transactions, on a database made by
 #      `onramp migrate` (same schema; the counters upserted once per
-#      transaction and the search index written in bulk, as onramp does);
+#      transaction, and each lead logged for the search index, which a
+#      second thread indexes into the file beside the database, as
+#      onramp's indexer does; the rate is the inserting thread's);
 #   3. the intake: onramp serve with 300 forms (made with `onramp form add`,
 #      each with a field mapping) under wrk -t2 -c64 --latency -s
 #      bench/intake.lua: JSON leads to random forms, ~30% repeats of an
@@ -83,7 +85,7 @@ hello_rps=$(awk -v r="$(field "$tmp/hello.out" requests)" -v s="$(field "$tmp/he
 # --- 2. the storage limit --------------------------------------------------
 # shellcheck disable=SC2046
 cc $CFLAGS_BENCH $(pkg-config --cflags sqlite3) -o "$tmp/rawinsert" "$HERE/rawinsert.c" \
-	$(pkg-config --libs sqlite3)
+	$(pkg-config --libs sqlite3) -lpthread
 raw="$tmp/raw"
 mkdir -p "$raw"
 onramp_env "$raw" "$ONRAMP" migrate >"$raw/migrate.log" 2>&1 || { cat "$raw/migrate.log" >&2; exit 1; }

@@ -2,19 +2,22 @@
 # people.sh — the staff people list at 1M people (`make bench` runs it from
 # bench/run.sh). In one run:
 #   1. a fresh SQLite database (`onramp migrate`) gets BENCH_PEOPLE_N
-#      (1,000,000) people with their emails, phones, office and help choices
-#      and search-index rows, written by the sqlite3 shell from
-#      bench/people_data.sql exactly as a signup writes them (the intake
-#      counters kept by their triggers, checked against a recount);
+#      (1,000,000) people with their emails, phones, office and help choices,
+#      written by the sqlite3 shell from bench/people_data.sql exactly as a
+#      signup writes them (the intake counters kept by their triggers,
+#      checked against a recount), and their search rows in the index file
+#      beside it (onramp.db-search), current with the database's
+#      people_fts_log, as onramp's indexer would leave it;
 #   2. bench/people_search.c times people_search() — the domain call behind
 #      GET /staff/people — for each kind of search, p50/p99, and beside it
 #      the reference: a raw FTS5 prefix MATCH on the same people_fts table
-#      through the SQLite C API;
+#      (the index file attached) through the SQLite C API;
 #   3. onramp serve on that database, signed in as staff: each main search
 #      as the page a user loads, under wrk -t1 -c1 (one user, one request
 #      after the other) for BENCH_PEOPLE_SECONDS each, p50/p99.
 # Prints a table; bench/README.md explains it. Exits non-zero if a check
-# fails (a count, a non-200 answer, a page that lacks its rows).
+# fails (a count, the index file's state, onramp rebuilding the index
+# instead of taking it, a non-200 answer, a page that lacks its rows).
 # Settings: BUILD (build), ONRAMP_BIN, BENCH_PEOPLE_N (1000000),
 # BENCH_PEOPLE_ROUNDS (200 calls per case at most), BENCH_PEOPLE_SECONDS (3).
 set -eu
@@ -75,16 +78,25 @@ sqlite3 "$tmp/onramp.db" \
 	"CREATE TEMP TABLE bench_now (t INTEGER); INSERT INTO bench_now VALUES ($(date +%s));" \
 	".read $HERE/people_data.sql" >/dev/null
 t1=$(date +%s%3N)
-sqlite3 "$tmp/onramp.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
-counts=$(sqlite3 -separator ' ' "$tmp/onramp.db" "SELECT
+# the database with its search index attached, as onramp's readers see it
+search=$tmp/onramp.db-search
+sq() { sqlite3 -separator ' ' "$tmp/onramp.db" "ATTACH '$search' AS search" "$@"; }
+sq "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+counts=$(sq "SELECT
 	(SELECT count(*) FROM people), (SELECT count(*) FROM person_emails),
 	(SELECT count(*) FROM person_phones), (SELECT count(*) FROM person_choices),
-	(SELECT count(*) FROM people_fts),
+	(SELECT count(*) FROM search.people_fts),
 	(SELECT value FROM intake_counters WHERE name = 'people' AND bucket = ''),
 	(SELECT value FROM intake_counters WHERE name = 'emails' AND bucket = ''),
-	(SELECT value FROM intake_counters WHERE name = 'phones' AND bucket = '')")
+	(SELECT value FROM intake_counters WHERE name = 'phones' AND bucket = ''),
+	(SELECT count(*) FROM people_fts_log),
+	(SELECT coalesce(max(seq), 0) FROM people_fts_log),
+	(SELECT coalesce(max(v), -1) FROM search.search_state WHERE k = 'version'),
+	(SELECT coalesce(max(v), -1) FROM search.search_state WHERE k = 'position'),
+	(SELECT count(*) FROM search.search_state WHERE k = 'rebuild_next')")
 set -- $counts
 people=$1 emails=$2 phones=$3 choices=$4 fts=$5 c_people=$6 c_emails=$7 c_phones=$8
+logged=$9 log_end=${10} s_version=${11} s_position=${12} s_rebuilding=${13}
 fail=0
 if [ "$people" -ne "$N" ] || [ "$emails" -ne "$N" ] || [ "$fts" -ne "$N" ]; then
 	echo "FAIL: people data: $people people, $emails emails, $fts search rows for $N" >&2; fail=1
@@ -92,7 +104,17 @@ fi
 if [ "$c_people" -ne "$people" ] || [ "$c_emails" -ne "$emails" ] || [ "$c_phones" -ne "$phones" ]; then
 	echo "FAIL: intake counters $c_people/$c_emails/$c_phones, recount $people/$emails/$phones" >&2; fail=1
 fi
+# onramp's indexer takes the index file as current only at version 1 with
+# its position at the log's end (store_search_queue.c: search_setup)
+if [ "$s_version" -ne 1 ] || [ "$s_position" -ne "$log_end" ] || [ "$s_rebuilding" -ne 0 ]; then
+	echo "FAIL: search index state: version $s_version, position $s_position (the log: $logged rows" \
+		"up to $log_end), $s_rebuilding rebuild marks" >&2; fail=1
+fi
+# a rebuild drops and creates people_fts, which moves the index file's
+# schema cookie: read it again after the server has run
+schema0=$(sq "PRAGMA search.schema_version")
 dbsize=$(( $(wc -c <"$tmp/onramp.db") / 1048576 ))
+searchsize=$(( $(wc -c <"$search") / 1048576 ))
 
 # --- 2. people_search() and the raw FTS5 reference ---------------------------
 "$tmp/people_search" "$tmp/onramp.db" "$ROUNDS" >"$tmp/domain.out" || {
@@ -164,6 +186,10 @@ rc=0
 wait "$serve_pid" || rc=$?
 serve_pid=""
 [ "$rc" -eq 0 ] || { echo "FAIL: onramp serve exited $rc on SIGTERM" >&2; fail=1; }
+schema1=$(sq "PRAGMA search.schema_version")
+if [ "$schema1" != "$schema0" ]; then
+	echo "FAIL: onramp rebuilt the search index instead of taking the generated one" >&2; fail=1
+fi
 
 # --- the table ------------------------------------------------------------------
 # people_search() figures of case $1: "p50 p99 matches" (ms, ms, count)
@@ -185,8 +211,8 @@ row() {
 }
 rp=$(raw fts5_prefix_page)
 rc_=$(raw fts5_prefix_count)
-printf '\nthe people list (SQLite, %s people, %s emails, %s phones, %s choices; %s MB)\n' \
-	"$people" "$emails" "$phones" "$choices" "$dbsize"
+printf '\nthe people list (SQLite, %s people, %s emails, %s phones, %s choices; %s MB + %s MB search index)\n' \
+	"$people" "$emails" "$phones" "$choices" "$dbsize" "$searchsize"
 printf '%-30s %s\n' "data set generated (SQL)" "$((t1 - t0)) ms (reference: < 60000 ms)"
 printf '%-30s %9s %-28s %-30s %s\n' "search" "matches" "people_search()" "GET /staff/people (wrk -c1)" "reference"
 row "all, newest first" all_newest "$h_all"

@@ -10,18 +10,30 @@
 --   person_emails   one per person, normalized (lower case), unique;
 --   person_phones   three people in four, E.164 (+1 and ten digits), unique;
 --   person_choices  one to three office interests, and help wanted for half;
+-- and then the search index, where onramp keeps it on SQLite: in its own
+-- file beside the database (DB-search, attached here as schema "search",
+-- as onramp attaches it; src/store/store_search_queue.c):
 --   people_fts      one row per person, rowid = people.id, exactly as
---                   store_people_fts_insert() builds it: name "First Last",
+--                   store_people_fts_refresh() builds it: name "First Last",
 --                   contact " email 1NNNNNNNNNN NNNNNNNNNN NNNNNNN" (the
---                   phone's digits, national digits, local seven), zip.
+--                   phone's digits, national digits, local seven), zip;
+--   search_state    'version' 1 and 'position' the end of people_fts_log
+--                   (empty here: a signup logs its person for the indexer,
+--                   these rows are written directly), so onramp's indexer
+--                   takes the file as current instead of rebuilding it.
 -- The intake counters ('people', 'emails', 'phones') are kept by the
 -- migration's triggers as rows go in, so they equal a recount at the end
 -- (people.sh checks). Deterministic: every value derives from the row
 -- number. Uses only the sqlite3 shell and the schema — nothing here is
 -- product code.
+ATTACH DATABASE (SELECT file FROM pragma_database_list WHERE name = 'main') || '-search'
+	AS search;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = OFF;
 PRAGMA cache_size = -262144;
+PRAGMA search.journal_mode = WAL;
+PRAGMA search.synchronous = OFF;
+PRAGMA search.cache_size = -262144;
 BEGIN;
 
 CREATE TEMP TABLE first_names (k INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -154,7 +166,17 @@ WHERE g.i % 3 = 0 AND (g.i / 8 + 3) % 8 <> g.i % 8;
 INSERT INTO person_choices (person_id, field, code)
 SELECT g.i, 'help_wanted', h.code FROM gen g JOIN helps h ON h.k = g.i % 5 WHERE g.i % 2 = 0;
 
-INSERT INTO people_fts (rowid, name, contact, zip)
+COMMIT;
+
+-- The index file, as the indexer creates it (store_search_queue.c); an
+-- index already there (`onramp migrate` leaves the file empty) is replaced.
+BEGIN;
+DROP TABLE IF EXISTS search.people_fts;
+CREATE VIRTUAL TABLE search.people_fts USING fts5(name, contact, zip,
+	tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+CREATE TABLE IF NOT EXISTS search.search_state (k TEXT PRIMARY KEY, v INTEGER NOT NULL)
+	WITHOUT ROWID;
+INSERT INTO search.people_fts (rowid, name, contact, zip)
 SELECT p.id, p.first_name || ' ' || p.last_name,
        ' ' || e.email || COALESCE(' ' || substr(h.phone, 2) || ' ' || substr(h.phone, 3)
                                   || ' ' || substr(h.phone, 6), ''),
@@ -162,4 +184,8 @@ SELECT p.id, p.first_name || ' ' || p.last_name,
 FROM people p JOIN person_emails e ON e.person_id = p.id
 LEFT JOIN person_phones h ON h.person_id = p.id
 ORDER BY p.id;
+DELETE FROM search.search_state;
+INSERT INTO search.search_state (k, v) VALUES ('version', 1);
+INSERT INTO search.search_state (k, v)
+SELECT 'position', coalesce((SELECT max(seq) FROM people_fts_log), 0);
 COMMIT;
