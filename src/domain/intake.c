@@ -30,6 +30,7 @@
 #include "domain/intake.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -848,101 +849,204 @@ static int intake_reject_run(struct db_conn *c, void *arg)
 	                                    job->at, &job->id);
 }
 
-/* Stores a lead that failed validation: {input, custom} sealed, errors as
- * text. Sets *id. Returns 0 or -1. */
-static int intake_reject_store(struct db *db, const struct keys *keys, long long form_id,
-                               json_t *input, json_t *custom, json_t *errors, long long at,
-                               long long *id)
+/* A lead on its way to the database: everything its write needs, kept
+ * until the write has ended and intake_store_finish has read its outcome.
+ * Either a signup (with the form's hook) or a rejected lead. */
+struct intake_pending {
+	struct intake_hook_arg    h;
+	struct signup_hook        hook;
+	struct signup_meta        meta;
+	json_t                   *person;       /* validated */
+	json_t                   *input;        /* referenced: the answers as typed */
+	char                     *custom_text;
+	struct people_signup_job *signup;       /* the signup's write, or NULL */
+	struct intake_reject_job  reject;       /* else the rejected lead's */
+	unsigned char            *reject_blob;  /* reject.input */
+	char                     *reject_errors; /* reject.errors */
+	json_t                   *errors;       /* validation's {field: message} */
+	char                     *idem_copy;    /* a mapped Idempotency-Key (h.idem_key) */
+	int                       rc;           /* the rejected lead's write */
+	intake_done_fn            done;
+	void                     *done_arg;
+};
+
+static void intake_pending_free(struct intake_pending *p)
 {
-	struct intake_reject_job job;
-	unsigned char *blob = NULL;
+	if (p == NULL)
+		return;
+	json_decref(p->person);
+	json_decref(p->input);
+	free(p->custom_text);
+	free(p->reject_blob);
+	free(p->reject_errors);
+	json_decref(p->errors);
+	free(p->idem_copy);
+	free(p);
+}
+
+/* The writer's word on a rejected lead (store thread). */
+static void intake_reject_written(void *arg, int result)
+{
+	struct intake_pending *p = arg;
+
+	p->rc = result;
+	p->done(p->done_arg);  /* p is its caller's from here */
+}
+
+/* The writer's word on a signup (store thread). */
+static void intake_signup_written(void *arg)
+{
+	struct intake_pending *p = arg;
+
+	p->done(p->done_arg);
+}
+
+/* Queues the rejected lead of p: {input, custom} sealed, errors as text.
+ * 0 or -1. */
+static int intake_reject_start(struct db *db, const struct keys *keys, struct intake_pending *p,
+                               long long form_id, json_t *input, json_t *custom)
+{
 	size_t len = 0;
-	char *errtext = NULL;
 	json_t *both;
+	int rc;
+
+	both = json_pack("{s:O, s:O}", "input", input, "custom", custom ? custom : json_null());
+	rc = both == NULL || sealed_encrypt_json(keys->demographics, both, &p->reject_blob, &len) < 0
+	     ? -1 : 0;
+	json_decref(both);
+	if (rc < 0 || (p->reject_errors = json_dumps(p->errors, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		return -1;
+	p->reject.form_id = form_id;
+	p->reject.input = p->reject_blob;
+	p->reject.input_len = len;
+	p->reject.errors = p->reject_errors;
+	p->reject.at = p->h.at;
+	return store_intake_write_async(db, intake_reject_run, &p->reject, intake_reject_written, p);
+}
+
+/* The core shared by a post and a replay, without waiting for the
+ * database: validates input, then queues it through people_signup with the
+ * form's hook, or as a rejected lead (store_rejected set; not set: only
+ * the errors are answered). Returns 0 when answered now (*out), 1 when
+ * queued (*pending: done(done_arg) follows, then intake_store_finish), or
+ * -1. form, input, custom, idem_key and ip_hash are only borrowed, and
+ * must outlive the pending write. */
+static int intake_store_start(struct db *db, const struct keys *keys, const struct intake_form *form,
+                              json_t *input, json_t *custom, const char *idem_key,
+                              const char *ip_hash, int store_rejected, intake_done_fn done,
+                              void *done_arg, struct intake_pending **pending,
+                              struct intake_result *out)
+{
+	struct intake_pending *p = calloc(1, sizeof(*p));
+
+	*pending = NULL;
+	if (p == NULL)
+		return -1;
+	p->done = done;
+	p->done_arg = done_arg;
+	p->h.at = intake_now();
+	p->input = json_incref(input);
+	if (person_validate(input, &p->person, &p->errors) < 0) {
+		if (p->errors == NULL)
+			goto fail;
+		out->outcome = INTAKE_REJECTED;
+		if (!store_rejected) {
+			out->errors = json_incref(p->errors);
+			intake_pending_free(p);
+			return 0;
+		}
+		if (intake_reject_start(db, keys, p, form->id, input, custom) < 0)
+			goto fail;
+		*pending = p;
+		return 1;
+	}
+	if (custom && json_object_size(custom) > 0 &&
+	    (p->custom_text = json_dumps(custom, JSON_COMPACT)) == NULL)
+		goto fail;
+	p->h.form_id = form->id;
+	p->h.partner = form->owner;
+	p->h.custom = p->custom_text;
+	p->h.tags = form->tags_text;
+	p->h.idem_key = idem_key;
+	p->hook.before = intake_hook_before;
+	p->hook.after = intake_hook_after;
+	p->hook.arg = &p->h;
+	p->meta.source = form->source;
+	p->meta.kind = "intake";
+	p->meta.ip_hash = ip_hash;
+	p->meta.received_at = p->h.at;
+	p->meta.hook = &p->hook;
+	if (people_signup_start(db, keys, p->person, input, &p->meta, intake_signup_written, p,
+	                        &p->signup) < 0)
+		goto fail;
+	*pending = p;
+	return 1;
+fail:
+	intake_pending_free(p);
+	return -1;
+}
+
+/* The outcome of a queued lead, into *out; frees p. 0 or -1 (a database
+ * error: nothing of it was stored). */
+static int intake_store_finish(struct intake_pending *p, struct intake_result *out)
+{
+	struct signup_result sr;
 	int rc = -1;
 
-	memset(&job, 0, sizeof(job));
-	both = json_pack("{s:O, s:O}", "input", input, "custom", custom ? custom : json_null());
-	if (both == NULL || sealed_encrypt_json(keys->demographics, both, &blob, &len) < 0)
-		goto done;
-	errtext = json_dumps(errors, JSON_COMPACT | JSON_SORT_KEYS);
-	if (errtext == NULL)
-		goto done;
-	job.form_id = form_id;
-	job.input = blob;
-	job.input_len = len;
-	job.errors = errtext;
-	job.at = at;
-	if (store_intake_write(db, intake_reject_run, &job) < 0)
-		goto done;
-	*id = job.id;
-	rc = 0;
-done:
-	json_decref(both);
-	free(blob);
-	free(errtext);
+	if (p->signup == NULL) {
+		out->outcome = INTAKE_REJECTED;
+		if (p->rc >= 0) {
+			out->rejected_id = p->reject.id;
+			out->errors = json_incref(p->errors);
+			rc = 0;
+		}
+	} else if (people_signup_finish(p->signup, &sr) == 0) {
+		out->person_id = sr.person_id;
+		out->submission_id = sr.submission_id;
+		out->outcome = sr.replayed ? INTAKE_REPLAYED
+		             : sr.outcome == SIGNUP_NEW ? INTAKE_NEW
+		             : sr.outcome == SIGNUP_MERGED ? INTAKE_MERGED : INTAKE_FLAGGED;
+		rc = 0;
+	}
+	intake_pending_free(p);
 	return rc;
 }
 
-/* The core shared by a post and a replay: validate input, then store it
- * through people_signup with the form's hook, or as a rejected lead
- * (store_rejected set) / report the errors (not set). */
+/* Waiting for a queued lead: the blocking callers (a replay, the CLI,
+ * intake_accept) post this from the done callback. */
+static void intake_wait_done(void *arg)
+{
+	sem_post(arg);
+}
+
+/* Waits for a start's outcome: rc is intake_store_start's (or
+ * intake_accept_start's). Returns 0 or -1 as the blocking calls do. */
+static int intake_wait(int rc, sem_t *sem, struct intake_pending *p, struct intake_result *out)
+{
+	if (rc == 1) {
+		while (sem_wait(sem) != 0)
+			;  /* EINTR */
+		rc = intake_store_finish(p, out);
+	}
+	sem_destroy(sem);
+	return rc;
+}
+
+/* intake_store_start, waiting for the database. */
 static int intake_store(struct db *db, const struct keys *keys, const struct intake_form *form,
                         json_t *input, json_t *custom, const char *idem_key, const char *ip_hash,
                         int store_rejected, struct intake_result *out)
 {
-	struct intake_hook_arg h;
-	struct signup_hook hook;
-	struct signup_meta meta;
-	struct signup_result sr;
-	json_t *person = NULL, *errors = NULL;
-	char *custom_text = NULL;
-	int rc = -1;
+	struct intake_pending *p = NULL;
+	sem_t sem;
 
-	memset(&h, 0, sizeof(h));
-	memset(&meta, 0, sizeof(meta));
-	h.at = intake_now();
-	if (person_validate(input, &person, &errors) < 0) {
-		if (errors == NULL)
-			return -1;
-		out->outcome = INTAKE_REJECTED;
-		out->errors = errors;
-		if (store_rejected &&
-		    intake_reject_store(db, keys, form->id, input, custom, errors, h.at,
-		                        &out->rejected_id) < 0)
-			return -1;
-		return 0;
-	}
-	if (custom && json_object_size(custom) > 0) {
-		custom_text = json_dumps(custom, JSON_COMPACT);
-		if (custom_text == NULL)
-			goto done;
-	}
-	h.form_id = form->id;
-	h.partner = form->owner;
-	h.custom = custom_text;
-	h.tags = form->tags_text;
-	h.idem_key = idem_key;
-	hook.before = intake_hook_before;
-	hook.after = intake_hook_after;
-	hook.arg = &h;
-	meta.source = form->source;
-	meta.kind = "intake";
-	meta.ip_hash = ip_hash;
-	meta.received_at = h.at;
-	meta.hook = &hook;
-	if (people_signup(db, keys, person, input, &meta, &sr) < 0)
-		goto done;
-	out->person_id = sr.person_id;
-	out->submission_id = sr.submission_id;
-	out->outcome = sr.replayed ? INTAKE_REPLAYED
-	             : sr.outcome == SIGNUP_NEW ? INTAKE_NEW
-	             : sr.outcome == SIGNUP_MERGED ? INTAKE_MERGED : INTAKE_FLAGGED;
-	rc = 0;
-done:
-	free(custom_text);
-	json_decref(person);
-	return rc;
+	int rc;
+
+	if (sem_init(&sem, 0, 0) != 0)
+		return -1;
+	rc = intake_store_start(db, keys, form, input, custom, idem_key, ip_hash, store_rejected,
+	                        intake_wait_done, &sem, &p, out);
+	return intake_wait(rc, &sem, p, out);
 }
 
 /* An Idempotency-Key: 1..LIMIT_INTAKE_IDEM_KEY printable ASCII bytes. */
@@ -956,9 +1060,10 @@ static int intake_idem_valid(const char *k)
 	return i > 0 && i <= LIMIT_INTAKE_IDEM_KEY;
 }
 
-int intake_accept(struct db *db, const struct keys *keys, const struct intake_form *form,
-                  json_t *payload, const char *idem_key, const char *ip_hash,
-                  struct intake_result *out)
+int intake_accept_start(struct db *db, const struct keys *keys, const struct intake_form *form,
+                        json_t *payload, const char *idem_key, const char *ip_hash,
+                        intake_done_fn done, void *done_arg, struct intake_pending **pending,
+                        struct intake_result *out)
 {
 	json_t *input = NULL, *custom = NULL;
 	char *mapped_key = NULL;
@@ -966,6 +1071,7 @@ int intake_accept(struct db *db, const struct keys *keys, const struct intake_fo
 	const char *key;
 	int rc = -1;
 
+	*pending = NULL;
 	memset(out, 0, sizeof(*out));
 	if (intake_map(form->mapping, payload, &input, &custom, &mapped_key, err, sizeof(err)) < 0) {
 		out->outcome = INTAKE_REJECTED;
@@ -980,12 +1086,41 @@ int intake_accept(struct db *db, const struct keys *keys, const struct intake_fo
 		rc = out->errors ? 0 : -1;
 		goto done;
 	}
-	rc = intake_store(db, keys, form, input, custom, key, ip_hash, 1, out);
+	/* the mapped key is the custom fields' or the input's: both are kept
+	 * by the pending write (input) or until it ends (custom, below) */
+	rc = intake_store_start(db, keys, form, input, custom, key, ip_hash, 1, done, done_arg,
+	                        pending, out);
+	if (rc == 1) {
+		(*pending)->idem_copy = mapped_key;
+		mapped_key = NULL;
+	}
 done:
 	free(mapped_key);
 	json_decref(input);
 	json_decref(custom);
 	return rc;
+}
+
+int intake_accept_finish(struct intake_pending *pending, struct intake_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	return intake_store_finish(pending, out);
+}
+
+int intake_accept(struct db *db, const struct keys *keys, const struct intake_form *form,
+                  json_t *payload, const char *idem_key, const char *ip_hash,
+                  struct intake_result *out)
+{
+	struct intake_pending *p = NULL;
+	sem_t sem;
+
+	int rc;
+
+	if (sem_init(&sem, 0, 0) != 0)
+		return -1;
+	rc = intake_accept_start(db, keys, form, payload, idem_key, ip_hash, intake_wait_done, &sem,
+	                         &p, out);
+	return intake_wait(rc, &sem, p, out);
 }
 
 /* ---- the registry ---- */

@@ -152,6 +152,23 @@ int intake_accept(struct db *db, const struct keys *keys, const struct intake_fo
                   json_t *payload, const char *idem_key, const char *ip_hash,
                   struct intake_result *out);
 
+/* intake_accept without waiting for the database (the HTTP event loop):
+ * maps and validates on the calling thread, then queues the write.
+ * Returns 0 when answered at once (*out: a payload or Idempotency-Key that
+ * cannot be used), 1 when queued — done(done_arg) follows once, on a
+ * store thread, when the outcome is final; then intake_accept_finish — or
+ * -1 (nothing queued). form, payload, idem_key and ip_hash must stay valid
+ * until intake_accept_finish. */
+struct intake_pending;
+typedef void (*intake_done_fn)(void *done_arg);
+int intake_accept_start(struct db *db, const struct keys *keys, const struct intake_form *form,
+                        json_t *payload, const char *idem_key, const char *ip_hash,
+                        intake_done_fn done, void *done_arg, struct intake_pending **pending,
+                        struct intake_result *out);
+/* The outcome of a queued post, as intake_accept's (0 and *out, or -1).
+ * Frees pending. */
+int intake_accept_finish(struct intake_pending *pending, struct intake_result *out);
+
 /* ---- rejected leads ---- */
 
 /* The newest open rejected leads of form_id (0: of every form), as

@@ -194,7 +194,13 @@ struct people_signup_job {
 	json_t                    *new_row; /* the people row if they are new */
 	unsigned char             *new_demo; /* sens sealed, if they are new */
 	size_t                     new_demolen;
+	char                      *payload; /* sub.payload's text */
+	unsigned char             *sealed;  /* sub.sensitive's bytes */
 	struct signup_result       result;
+	/* people_signup_start: told once the write's outcome is final */
+	people_signup_done_fn      done;
+	void                      *done_arg;
+	int                        rc;      /* the write's result */
 };
 
 /* Adds every code of person's non-sensitive multi-choice answers to id. */
@@ -531,60 +537,120 @@ fail:
 	return rc;
 }
 
-int people_signup(struct db *db, const struct keys *keys, json_t *person, json_t *raw,
-                  const struct signup_meta *meta, struct signup_result *out)
+/* Prepares job (zeroed) on the calling thread: everything of the signup
+ * that needs no database, so the writer does only what does. 0 or -1
+ * (logged; people_signup_job_clear frees what was made). */
+static int people_signup_job_init(struct people_signup_job *job, const struct keys *keys,
+                                  json_t *person, json_t *raw, const struct signup_meta *meta)
 {
-	struct people_signup_job job;
-	char *payload = NULL;
-	unsigned char *sealed = NULL;
 	const char *phone;
-	int rc = -1;
 
-	memset(&job, 0, sizeof(job));
-	memset(out, 0, sizeof(*out));
 	if (keys == NULL || meta == NULL) {
 		log_error("people_signup: no keys or no meta");
 		return -1;
 	}
-	job.email = json_string_value(json_object_get(person, "email"));
-	if (!json_is_object(person) || job.email == NULL || *job.email == '\0' ||
+	job->email = json_string_value(json_object_get(person, "email"));
+	if (!json_is_object(person) || job->email == NULL || *job->email == '\0' ||
 	    !json_is_string(json_object_get(person, "first_name")) ||
 	    !json_is_string(json_object_get(person, "last_name"))) {
 		log_error("people_signup: not a validated person");
 		return -1;
 	}
 	phone = json_string_value(json_object_get(person, "phone"));
-	job.phone = phone && *phone ? phone : NULL;
-	job.keys = keys;
-	job.person = person;
-	job.meta = meta;
-	job.hook = meta->hook;
-	if (people_submission_prepare(keys, raw ? raw : person, meta, &job.sub, &payload,
-	                              &sealed) < 0) {
+	job->phone = phone && *phone ? phone : NULL;
+	job->keys = keys;
+	job->person = person;
+	job->meta = meta;
+	job->hook = meta->hook;
+	if (people_submission_prepare(keys, raw ? raw : person, meta, &job->sub, &job->payload,
+	                              &job->sealed) < 0) {
 		log_error("people_signup: could not prepare the submission");
-		goto fail;
+		return -1;
 	}
-	job.received_at = job.sub.received_at;
-	if (people_split(person, &job.plain, &job.sens) < 0 || people_signup_prepare_new(&job) < 0) {
+	job->received_at = job->sub.received_at;
+	if (people_split(person, &job->plain, &job->sens) < 0 || people_signup_prepare_new(job) < 0) {
 		log_error("people_signup: could not prepare the person");
-		goto fail;
+		return -1;
 	}
-	/* rerunnable: a run sets every output afresh and writes only rows */
-	rc = store_people_write_rerunnable(db, people_signup_run, &job);
+	return 0;
+}
+
+static void people_signup_job_clear(struct people_signup_job *job)
+{
+	json_decref(job->plain);
+	json_decref(job->sens);
+	json_decref(job->new_row);
+	free(job->new_demo);
+	free(job->payload);
+	free(job->sealed);
+}
+
+/* The signup's answer from the write's result rc. 0 or -1 (logged). */
+static int people_signup_outcome(const struct people_signup_job *job, int rc,
+                                 struct signup_result *out)
+{
 	if (rc < 0) {
 		log_error("people_signup: database error %d", rc);
-		rc = -1;
-		goto fail;
+		return -1;
 	}
-	*out = job.result;
-	rc = 0;
-fail:
-	json_decref(job.plain);
-	json_decref(job.sens);
-	json_decref(job.new_row);
-	free(job.new_demo);
-	free(payload);
-	free(sealed);
+	*out = job->result;
+	return 0;
+}
+
+int people_signup(struct db *db, const struct keys *keys, json_t *person, json_t *raw,
+                  const struct signup_meta *meta, struct signup_result *out)
+{
+	struct people_signup_job job;
+	int rc = -1;
+
+	memset(&job, 0, sizeof(job));
+	memset(out, 0, sizeof(*out));
+	if (people_signup_job_init(&job, keys, person, raw, meta) == 0)
+		/* rerunnable: a run sets every output afresh and writes only rows */
+		rc = people_signup_outcome(&job, store_people_write_rerunnable(db, people_signup_run,
+		                                                               &job), out);
+	people_signup_job_clear(&job);
+	return rc;
+}
+
+/* The writer's word on an asynchronous signup: kept, then passed on. */
+static void people_signup_written(void *arg, int result)
+{
+	struct people_signup_job *job = arg;
+
+	job->rc = result;
+	job->done(job->done_arg);  /* the job is its caller's from here */
+}
+
+int people_signup_start(struct db *db, const struct keys *keys, json_t *person, json_t *raw,
+                        const struct signup_meta *meta, people_signup_done_fn done,
+                        void *done_arg, struct people_signup_job **out)
+{
+	struct people_signup_job *job = calloc(1, sizeof(*job));
+
+	*out = NULL;
+	if (job == NULL)
+		return -1;
+	job->done = done;
+	job->done_arg = done_arg;
+	if (people_signup_job_init(job, keys, person, raw, meta) < 0 ||
+	    store_people_write_async(db, people_signup_run, job, people_signup_written, job) < 0) {
+		people_signup_job_clear(job);
+		free(job);
+		return -1;
+	}
+	*out = job;
+	return 0;
+}
+
+int people_signup_finish(struct people_signup_job *job, struct signup_result *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = people_signup_outcome(job, job->rc, out);
+	people_signup_job_clear(job);
+	free(job);
 	return rc;
 }
 

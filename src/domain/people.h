@@ -73,6 +73,21 @@ struct signup_result {
 int people_signup(struct db *db, const struct keys *keys, json_t *person, json_t *raw,
                   const struct signup_meta *meta, struct signup_result *out);
 
+/* people_signup without waiting for the database (for the HTTP event
+ * loop): prepares on the calling thread and queues the write. Returns 0
+ * with *job set — done(done_arg) follows once, on a store thread, when the
+ * outcome is final; then people_signup_finish gives it and frees job — or
+ * -1 when nothing was queued (done is never called). person, raw and meta
+ * (with its hook) must stay valid until people_signup_finish. */
+struct people_signup_job;
+typedef void (*people_signup_done_fn)(void *done_arg);
+int people_signup_start(struct db *db, const struct keys *keys, json_t *person, json_t *raw,
+                        const struct signup_meta *meta, people_signup_done_fn done,
+                        void *done_arg, struct people_signup_job **job);
+/* The outcome of a started signup, as people_signup's (0 and *out, or -1
+ * on a database error, nothing half-written). Frees job. */
+int people_signup_finish(struct people_signup_job *job, struct signup_result *out);
+
 struct people_query {
 	const char *q;            /* free text: name, email, phone or ZIP; NULL for all */
 	const char *state;        /* two-letter code or NULL */

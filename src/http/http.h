@@ -9,7 +9,17 @@
  *
  * Memory: everything in a request (strings, parsed form, response body)
  * lives in req->arena and is freed after the response is sent.
- * Threading: one request = one thread; handlers may block (database).
+ *
+ * Threading: a few event-loop threads read and write every connection.
+ * The dispatch function is first called there (req->on_event_loop = 1):
+ * it either answers at once without blocking, or returns
+ * HTTP_DISPATCH_WORKER to be called again on one of the worker threads
+ * (on_event_loop = 0), where it may block (database, password hashing).
+ * A handler that waits for something that ends elsewhere (a write's group
+ * commit) without blocking calls http_suspend and returns; whoever ends
+ * the wait calls http_resume, and the continuation then fills the
+ * response on the connection's event-loop thread. One thread at a time
+ * works on a request.
  */
 #ifndef ONRAMP_HTTP_H
 #define ONRAMP_HTTP_H
@@ -20,6 +30,7 @@
 #include "lib/buf.h"
 
 struct app; /* the application context (web/app.h), opaque here */
+struct response;
 
 enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_OTHER };
 
@@ -55,6 +66,14 @@ struct request {
 	const char        *csrf_token;    /* the token forms must echo (http/csrf.c) */
 	char               path_arg_buf[4][20]; /* router.c: storage behind path_args (no allocation) */
 	void              *conn;          /* the adapter's connection, for http_header_get() */
+	/* Where the handler runs (see "Threading" above): 1 on an event-loop
+	 * thread, where it must not block; 0 on a worker thread. */
+	int                on_event_loop;
+	/* The web layer's own, across http_suspend (web/routes.c). */
+	long long          started_us;
+	int                route_index;
+	int              (*resume)(struct request *req, struct response *res);
+	void              *page_state;    /* a parked handler's state, for its continuation */
 };
 
 struct response {
@@ -72,6 +91,20 @@ struct response {
 
 /* A route handler: fills res; returns 0 (the response is sent as is). */
 typedef int (*http_handler)(struct request *req, struct response *res);
+
+/* What a dispatch function returns on an event-loop thread for a request
+ * it wants run on a worker thread instead (it has done nothing yet). */
+#define HTTP_DISPATCH_WORKER 1
+
+/* Parks the request without answering: the connection waits (no timeout
+ * runs) until http_resume(req); then cont(req, res) is called on its
+ * event-loop thread to fill the response (res as the handler left it). The
+ * handler returns 0 right after. Returns 0, or -1 if it cannot (answer at
+ * once then). */
+int http_suspend(struct request *req, http_handler cont);
+/* Wakes a request parked by http_suspend, from any thread. The request is
+ * the event loop's again from the call on: touch nothing of it after. */
+void http_resume(struct request *req);
 
 /* Returns the first value of name in params, or NULL. */
 const char *http_param_get(const struct http_params *p, const char *name);

@@ -29,13 +29,29 @@
  * the site is https). A handler may replace the CSP with a
  * "Content-Security-Policy" extra header (the last one wins).
  *
- * Threading: MHD runs one thread per connection; all per-request state is
- * in struct conn, owned by that thread. struct http_server is read-only
- * while the daemon runs.
+ * Threading: MHD runs a few event-loop threads (epoll, one per core, up to
+ * LIMIT_HTTP_EVENT_THREADS), each serving many connections, so a request
+ * costs no thread of its own and no wake-ups beyond its socket's. A
+ * handler must not block there: the dispatch function either answers at
+ * once (static files, the intake endpoint, whose database write is
+ * asynchronous) or asks for a worker (HTTP_DISPATCH_WORKER): the
+ * connection is suspended (MHD_suspend_connection), queued to one of
+ * LIMIT_HTTP_WORKERS worker threads, which run the handler — blocking on
+ * the database is fine there — and resume the connection, whose own event
+ * loop then sends the response. A handler may also park its request
+ * (http_suspend) until something else calls http_resume; the continuation
+ * runs on the event loop. Each step hands the whole struct conn from one
+ * thread to the next (through the workers' queue lock, or MHD's resume),
+ * so one thread at a time works on a request. Before the daemon stops,
+ * every suspended connection is waited for: MHD must not stop with one.
  */
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -71,6 +87,8 @@ static const char server_csp[] =
 static const char server_msg_500[] = "Something went wrong on our side. Please try again later.";
 static const char server_msg_utf8[] = "The request contains text that isn't valid UTF-8";
 
+struct conn;
+
 struct http_server {
 	struct MHD_Daemon      *daemon;
 	struct sockaddr_storage addr;
@@ -78,6 +96,23 @@ struct http_server {
 	int                     is_https;
 	http_handler            dispatch;
 	struct app             *app;
+	/* The workers: a queue of suspended connections to run handlers for. */
+	pthread_t               workers[LIMIT_HTTP_WORKERS];
+	size_t                  nworkers;
+	pthread_mutex_t         wmu;
+	pthread_cond_t          wcv;
+	struct conn            *whead, *wtail;
+	int                     wstop;
+	atomic_long             suspended;  /* connections suspended now */
+};
+
+/* Where a request is (see "Threading" above). */
+enum conn_state {
+	CONN_READING,      /* headers and body, then the handler on the event loop */
+	CONN_ON_WORKER,    /* suspended: queued for, or run by, a worker */
+	CONN_WORKER_DONE,  /* the worker filled res and resumed it */
+	CONN_PARKED,       /* suspended by its handler (http_suspend) */
+	CONN_CONTINUE,     /* http_resume was called: run the continuation */
 };
 
 /* Everything of one request; created by server_uri_start, freed by server_request_done. */
@@ -96,6 +131,16 @@ struct conn {
 	int                       field_open;  /* a field is being collected */
 	char                      field_name[LIMIT_FORM_FIELD_NAME + 1];
 	buf                       field_value;
+	/* Handling (server_handle and after). */
+	const struct http_server *srv;
+	struct MHD_Connection    *mc;
+	struct response           res;         /* built across suspensions */
+	int                       res_open;    /* res was initialised */
+	int                       handler_rc;  /* the worker's dispatch result */
+	int                       parked;      /* the handler called http_suspend */
+	http_handler              cont;        /* its continuation */
+	atomic_int                state;       /* enum conn_state */
+	struct conn              *next;        /* the workers' queue */
 };
 
 /* What the header scan found (before the body is read). */
@@ -177,6 +222,8 @@ static void server_conn_free(struct conn *c)
 		MHD_destroy_post_processor(c->pp);
 	buf_free(&c->body);
 	buf_free(&c->field_value);
+	if (c->res_open)
+		buf_free(&c->res.body);
 	arena_free(&c->req.arena);
 	free(c);
 }
@@ -630,12 +677,125 @@ static void server_loggable(const char *s, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
+/* After a handler (or a continuation) returned rc: nothing more while it
+ * is parked; else the response goes out (a failed handler's as a 500). */
+static enum MHD_Result server_after_handler(struct conn *c, int rc)
+{
+	char safe[128];
+
+	if (c->parked)
+		return MHD_YES;
+	if (rc != 0) {
+		server_loggable(c->req.path, safe, sizeof(safe));
+		log_error("http: handler for %s failed", safe);
+		c->res.body.failed = 1;
+	}
+	c->res_open = 0;  /* server_respond releases the body */
+	return server_respond(c->srv, c->mc, &c->res, 0);
+}
+
+/* Suspends c and queues it for a worker. */
+static enum MHD_Result server_to_worker(struct conn *c)
+{
+	struct http_server *srv = (struct http_server *)c->srv;
+
+	atomic_store(&c->state, CONN_ON_WORKER);
+	MHD_suspend_connection(c->mc);
+	atomic_fetch_add(&srv->suspended, 1);
+	c->next = NULL;
+	pthread_mutex_lock(&srv->wmu);
+	if (srv->wtail)
+		srv->wtail->next = c;
+	else
+		srv->whead = c;
+	srv->wtail = c;
+	pthread_cond_signal(&srv->wcv);
+	pthread_mutex_unlock(&srv->wmu);
+	return MHD_YES;
+}
+
+/* A worker: runs handlers that may block, then hands each connection back
+ * to its event loop. */
+static void *server_worker_main(void *p)
+{
+	struct http_server *srv = p;
+	struct conn *c;
+	int rc;
+
+	(void)pthread_setname_np(pthread_self(), "onramp-http");
+	pthread_mutex_lock(&srv->wmu);
+	for (;;) {
+		while (!srv->whead && !srv->wstop)
+			pthread_cond_wait(&srv->wcv, &srv->wmu);
+		if (!srv->whead)
+			break;  /* stopping, and the queue is empty */
+		c = srv->whead;
+		srv->whead = c->next;
+		if (!srv->whead)
+			srv->wtail = NULL;
+		pthread_mutex_unlock(&srv->wmu);
+
+		c->req.on_event_loop = 0;
+		rc = srv->dispatch(&c->req, &c->res);
+		/* A handler that parked its request leaves it to http_resume. */
+		if (!c->parked) {
+			c->handler_rc = rc;
+			atomic_store(&c->state, CONN_WORKER_DONE);
+			MHD_resume_connection(c->mc);  /* c is the event loop's from here */
+		}
+		pthread_mutex_lock(&srv->wmu);
+	}
+	pthread_mutex_unlock(&srv->wmu);
+	return NULL;
+}
+
+int http_suspend(struct request *req, http_handler cont)
+{
+	struct conn *c = (struct conn *)(void *)req;  /* req is c's first member */
+	struct http_server *srv = (struct http_server *)c->srv;
+
+	if (c->mc == NULL || cont == NULL)
+		return -1;
+	c->cont = cont;
+	c->parked = 1;
+	/* On the event loop the connection runs until now; on a worker it is
+	 * suspended already. */
+	if (atomic_load(&c->state) == CONN_READING) {
+		MHD_suspend_connection(c->mc);
+		atomic_fetch_add(&srv->suspended, 1);
+	}
+	atomic_store(&c->state, CONN_PARKED);
+	return 0;
+}
+
+void http_resume(struct request *req)
+{
+	struct conn *c = (struct conn *)(void *)req;
+
+	atomic_store(&c->state, CONN_CONTINUE);
+	MHD_resume_connection(c->mc);  /* c is the event loop's from here */
+}
+
+/* The access handler called again for a resumed connection. */
+static enum MHD_Result server_resumed(struct conn *c)
+{
+	struct http_server *srv = (struct http_server *)c->srv;
+	int state = atomic_load(&c->state), rc;
+
+	atomic_fetch_sub(&srv->suspended, 1);
+	atomic_store(&c->state, CONN_READING);
+	if (state == CONN_WORKER_DONE)
+		return server_after_handler(c, c->handler_rc);
+	c->parked = 0;
+	c->req.on_event_loop = 1;
+	rc = c->cont(&c->req, &c->res);
+	return server_after_handler(c, rc);
+}
+
 static enum MHD_Result server_finish(const struct http_server *srv, struct conn *c,
                                      struct MHD_Connection *mc, const char *url)
 {
 	struct request *req = &c->req;
-	struct response res;
-	char safe[128];
 	const char *ct, *ua;
 	int status, rc;
 
@@ -684,16 +844,17 @@ static enum MHD_Result server_finish(const struct http_server *srv, struct conn 
 	    !server_params_valid(&req->form) || !server_params_valid(&req->cookies))
 		return server_fail(srv, mc, 400, server_msg_utf8, 0);
 
-	memset(&res, 0, sizeof(res));
-	res.status = 200;
-	buf_init(&res.body, LIMIT_PAGE_MAX);
-	rc = srv->dispatch(req, &res);
-	if (rc != 0) {
-		server_loggable(req->path, safe, sizeof(safe));
-		log_error("http: handler for %s failed", safe);
-		res.body.failed = 1;
-	}
-	return server_respond(srv, mc, &res, 0);
+	memset(&c->res, 0, sizeof(c->res));
+	c->res.status = 200;
+	buf_init(&c->res.body, LIMIT_PAGE_MAX);
+	c->res_open = 1;
+	c->srv = srv;
+	c->mc = mc;
+	req->on_event_loop = 1;
+	rc = srv->dispatch(req, &c->res);
+	if (rc == HTTP_DISPATCH_WORKER)
+		return server_to_worker(c);
+	return server_after_handler(c, rc);
 }
 
 static enum MHD_Result server_access(void *cls, struct MHD_Connection *mc, const char *url,
@@ -707,6 +868,14 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *mc, const
 	(void)version;
 	if (!c)
 		return MHD_NO; /* server_uri_start ran out of memory: drop the connection */
+	if (c->res_open) {
+		/* handled already: this is a resumed connection */
+		int state = atomic_load(&c->state);
+
+		if (state == CONN_WORKER_DONE || state == CONN_CONTINUE)
+			return server_resumed(c);
+		return MHD_YES;
+	}
 	if (!c->started) {
 		c->started = 1;
 		return server_begin(srv, c, mc, method);
@@ -721,6 +890,51 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *mc, const
 
 /* ---- start and stop ---- */
 
+static void server_workers_stop(struct http_server *srv);
+
+/* Starts the worker threads (all signals blocked: they go to the main
+ * thread). 0, or -1 with those started stopped again. */
+static int server_workers_start(struct http_server *srv)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int rc = 0;
+
+	if (pthread_attr_init(&attr) != 0)
+		return -1;
+	(void)pthread_attr_setstacksize(&attr, (size_t)LIMIT_HTTP_THREAD_STACK);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (srv->nworkers = 0; srv->nworkers < LIMIT_HTTP_WORKERS && rc == 0; srv->nworkers++)
+		if ((rc = pthread_create(&srv->workers[srv->nworkers], &attr, server_worker_main,
+		                         srv)) != 0)
+			break;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		log_error("http: cannot start a worker thread: %s", strerror(rc));
+		server_workers_stop(srv);
+		return -1;
+	}
+	return 0;
+}
+
+/* Lets the workers finish the queue and end. */
+static void server_workers_stop(struct http_server *srv)
+{
+	size_t i;
+
+	if (srv->nworkers == 0)
+		return;
+	pthread_mutex_lock(&srv->wmu);
+	srv->wstop = 1;
+	pthread_cond_broadcast(&srv->wcv);
+	pthread_mutex_unlock(&srv->wmu);
+	for (i = 0; i < srv->nworkers; i++)
+		pthread_join(srv->workers[i], NULL);
+	srv->nworkers = 0;
+}
+
 int http_server_start(const struct http_server_options *opt, struct http_server **out,
                       char *err, size_t errlen)
 {
@@ -728,8 +942,11 @@ int http_server_start(const struct http_server_options *opt, struct http_server 
 	struct http_server *srv = NULL;
 	const union MHD_DaemonInfo *info;
 	char port[8];
-	unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int loops = cpus < 1 ? 1 : cpus > LIMIT_HTTP_EVENT_THREADS
+	                                    ? LIMIT_HTTP_EVENT_THREADS : (unsigned int)cpus;
 	int rc;
 
 	*out = NULL;
@@ -765,6 +982,15 @@ int http_server_start(const struct http_server_options *opt, struct http_server 
 	srv->is_https = opt->is_https;
 	srv->dispatch = opt->dispatch;
 	srv->app = opt->app;
+	atomic_init(&srv->suspended, 0);
+	if (pthread_mutex_init(&srv->wmu, NULL) != 0 || pthread_cond_init(&srv->wcv, NULL) != 0) {
+		snprintf(err, errlen, "server: cannot set up the workers' queue");
+		goto fail;
+	}
+	if (server_workers_start(srv) < 0) {
+		snprintf(err, errlen, "server: cannot start the worker threads");
+		goto fail;
+	}
 
 	errno = 0;
 	srv->daemon = MHD_start_daemon(
@@ -777,6 +1003,7 @@ int http_server_start(const struct http_server_options *opt, struct http_server 
 		(unsigned int)(opt->per_ip ? opt->per_ip : LIMIT_HTTP_CONNECTIONS_PER_IP),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_HTTP_CONNECTION_MEMORY,
 		MHD_OPTION_THREAD_STACK_SIZE, (size_t)LIMIT_HTTP_THREAD_STACK,
+		MHD_OPTION_THREAD_POOL_SIZE, loops,
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		MHD_OPTION_URI_LOG_CALLBACK, server_uri_start, (void *)srv,
 		MHD_OPTION_NOTIFY_COMPLETED, server_request_done, (void *)srv,
@@ -794,6 +1021,8 @@ int http_server_start(const struct http_server_options *opt, struct http_server 
 fail:
 	if (ai)
 		freeaddrinfo(ai);
+	if (srv)
+		server_workers_stop(srv);
 	free(srv);
 	return -1;
 }
@@ -805,9 +1034,29 @@ int http_server_port(const struct http_server *s)
 
 void http_server_stop(struct http_server *s)
 {
+	MHD_socket listen = MHD_INVALID_SOCKET;
+	int waited_ms = 0;
+	struct timespec ms = { 0, 10 * 1000000L };
+
 	if (!s)
 		return;
+	if (s->daemon) {
+		/* No new connections; every suspended one is answered first (MHD
+		 * must not stop with one suspended): a worker's handler or a
+		 * parked write ends within moments. */
+		listen = MHD_quiesce_daemon(s->daemon);
+		while (atomic_load(&s->suspended) > 0 && waited_ms < LIMIT_HTTP_STOP_WAIT_MS) {
+			nanosleep(&ms, NULL);
+			waited_ms += 10;
+		}
+		if (atomic_load(&s->suspended) > 0)
+			log_warn("http: stopping with %ld request(s) still waiting",
+			         (long)atomic_load(&s->suspended));
+	}
+	server_workers_stop(s);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	if (listen != MHD_INVALID_SOCKET)
+		close(listen);
 	free(s);
 }

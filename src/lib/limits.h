@@ -16,7 +16,10 @@
 #define LIMIT_HTTP_CONNECTIONS       1024          /* total concurrent connections */
 #define LIMIT_HTTP_CONNECTIONS_PER_IP 64           /* concurrent connections per client IP */
 #define LIMIT_HTTP_TIMEOUT_SECONDS   15            /* idle connection timeout */
-#define LIMIT_HTTP_THREAD_STACK      (512 * 1024)  /* stack per connection thread */
+#define LIMIT_HTTP_THREAD_STACK      (512 * 1024)  /* stack per HTTP thread (event loops, workers) */
+#define LIMIT_HTTP_EVENT_THREADS     8             /* event-loop threads: one per core, at most this */
+#define LIMIT_HTTP_WORKERS           64            /* threads that run handlers which may block */
+#define LIMIT_HTTP_STOP_WAIT_MS      30000         /* stopping waits this long for suspended requests */
 #define LIMIT_FORM_FIELDS            128           /* fields in one form body */
 #define LIMIT_FORM_FIELD_NAME        128           /* bytes in a field name */
 #define LIMIT_URL_MAX                2048          /* bytes in a request URL */

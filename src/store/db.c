@@ -209,6 +209,16 @@ static int db_write_as(struct db *db, db_write_fn fn, void *arg, int rerunnable)
 	return db_sqlite_write(SQ_DB(db), fn, arg, rerunnable);
 }
 
+int db_write_async(struct db *db, db_write_fn fn, void *arg, int rerunnable, db_done_fn done,
+                   void *done_arg)
+{
+	if (!db || !fn || !done)
+		return DB_ERROR;
+	if (IS_PG(db))
+		return db_pg_write_async(PG_DB(db), fn, arg, rerunnable, done, done_arg);
+	return db_sqlite_write_async(SQ_DB(db), fn, arg, rerunnable, done, done_arg);
+}
+
 int db_write(struct db *db, db_write_fn fn, void *arg)
 {
 	return db_write_as(db, fn, arg, 0);

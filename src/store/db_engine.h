@@ -41,6 +41,8 @@ void db_sqlite_close(struct sq_db *db);
 struct sq_conn *db_sqlite_read_begin(struct sq_db *db);
 void db_sqlite_read_end(struct sq_db *db, struct sq_conn *c);
 int db_sqlite_write(struct sq_db *db, db_write_fn fn, void *arg, int rerunnable);
+int db_sqlite_write_async(struct sq_db *db, db_write_fn fn, void *arg, int rerunnable,
+                          db_done_fn done, void *done_arg);
 void db_sqlite_stats(struct sq_db *db, struct db_stats *out);
 void db_sqlite_pool_stats(struct sq_db *db, struct db_pool_stats *out);
 int db_sqlite_backup(struct sq_db *db, const char *path, char *err, size_t errlen);
@@ -85,6 +87,8 @@ void db_pg_close(struct pg_db *db);
 struct pg_conn *db_pg_read_begin(struct pg_db *db);
 void db_pg_read_end(struct pg_db *db, struct pg_conn *c);
 int db_pg_write(struct pg_db *db, db_write_fn fn, void *arg, int rerunnable);
+int db_pg_write_async(struct pg_db *db, db_write_fn fn, void *arg, int rerunnable,
+                      db_done_fn done, void *done_arg);
 void db_pg_stats(struct pg_db *db, struct db_stats *out);
 void db_pg_pool_stats(struct pg_db *db, struct db_pool_stats *out);
 int db_pg_ping(struct pg_db *db);

@@ -1208,6 +1208,12 @@ int db_pg_write(struct pg_db *db, db_write_fn fn, void *arg, int rerunnable)
 	return db_writer_submit(db->writer, fn, arg, rerunnable);
 }
 
+int db_pg_write_async(struct pg_db *db, db_write_fn fn, void *arg, int rerunnable,
+                      db_done_fn done, void *done_arg)
+{
+	return db_writer_submit_async(db->writer, fn, arg, rerunnable, done, done_arg);
+}
+
 void db_pg_stats(struct pg_db *db, struct db_stats *out)
 {
 	db_writer_stats(db ? db->writer : NULL, out);

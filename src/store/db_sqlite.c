@@ -769,7 +769,7 @@ static int conn_open(const char *path, enum conn_role role, struct sq_conn **out
 			goto fail;
 	} else if (role == CONN_INDEX) {
 		if (conn_attach_search(c, path) != 0 ||
-		    db_sqlite_exec(c, "PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=NORMAL;"
+		    db_sqlite_exec(c, "PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=FULL;"
 		                      " PRAGMA search.cache_size=-32768") != DB_OK)
 			goto fail;
 		sqlite3_set_authorizer(c->sq, conn_index_authorizer, NULL);
@@ -987,6 +987,14 @@ int db_sqlite_write(struct sq_db *db, db_write_fn fn, void *arg, int rerunnable)
 	if (!db || !fn)
 		return DB_ERROR;
 	return db_writer_submit(db->writer, fn, arg, rerunnable);
+}
+
+int db_sqlite_write_async(struct sq_db *db, db_write_fn fn, void *arg, int rerunnable,
+                          db_done_fn done, void *done_arg)
+{
+	if (!db || !fn)
+		return DB_ERROR;
+	return db_writer_submit_async(db->writer, fn, arg, rerunnable, done, done_arg);
 }
 
 void db_sqlite_stats(struct sq_db *db, struct db_stats *out)

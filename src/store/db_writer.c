@@ -72,8 +72,9 @@
  * - Work deferred by a job (db_write_defer) runs once per group after the
  *   last job and before COMMIT; if it fails, the group is rolled back and
  *   every job in it hears DB_ERROR or DB_FULL, as when COMMIT fails.
- * - Jobs live on their callers' stacks (the caller blocks until its job is
- *   done), so queueing allocates nothing.
+ * - A waiting caller's job lives on its stack (the caller blocks until it
+ *   is done), so queueing allocates nothing; an asynchronous one
+ *   (db_write_async) is allocated here, and freed after its callback.
  *
  * Threading: mu guards the queue, the counters and stopping; smu the
  * syncer's list of committed jobs (the writer appends, the syncer takes the
@@ -103,8 +104,23 @@ struct db_job {
 	int             result;    /* final when done is posted */
 	int             rerunnable; /* db_write_rerunnable: fn may run again */
 	sem_t           done;      /* posted by the writer once, after the commit */
+	db_done_fn      notify;    /* db_write_async: called instead, then the job freed */
+	void           *notify_arg;
 	struct db_job  *next;
 };
+
+/* Hands a finished job back: posts its waiting caller, or (asynchronous)
+ * tells its callback and frees it. A job is its caller's again once
+ * posted: nothing of it may be read after. */
+static void writer_job_finish(struct db_job *job)
+{
+	if (job->notify) {
+		job->notify(job->notify_arg, job->result);
+		free(job);
+		return;
+	}
+	sem_post(&job->done);
+}
 
 struct writer_deferred {
 	db_defer_fn fn;
@@ -464,7 +480,7 @@ static void *writer_syncer_main(void *p)
 			next = job->next;
 			if (rc < 0 && job->result >= 0)
 				job->result = DB_ERROR;  /* committed, but not known durable */
-			sem_post(&job->done);
+			writer_job_finish(job);
 		}
 		pthread_mutex_lock(&w->smu);
 	}
@@ -526,7 +542,7 @@ static void *writer_main(void *p)
 			/* A job is its caller's again once posted: read nothing
 			 * of it after. */
 			for (k = 0; k < n; k++)
-				sem_post(&w->batch[k]->done);
+				writer_job_finish(w->batch[k]);
 		}
 		pthread_mutex_lock(&w->mu);
 	}
@@ -618,6 +634,29 @@ fail_mem:
 	return -1;
 }
 
+/* Appends job to the queue and wakes the writer if it sleeps. 0, or -1
+ * (logged) when the writer is stopping. */
+static int writer_enqueue(struct db_writer *w, struct db_job *job)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		log_error("store: write refused: the database is closing");
+		return -1;
+	}
+	if (w->tail)
+		w->tail->next = job;
+	else
+		w->head = job;
+	w->tail = job;
+	w->queued++;
+	/* While the writer runs a group it does not sleep: no wake needed. */
+	if (w->writer_waiting)
+		pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
 int db_writer_submit(struct db_writer *w, db_write_fn fn, void *arg, int rerunnable)
 {
 	struct db_job job;
@@ -635,28 +674,43 @@ int db_writer_submit(struct db_writer *w, db_write_fn fn, void *arg, int rerunna
 		log_error("store: cannot queue a write: no semaphore");
 		return DB_ERROR;
 	}
-	pthread_mutex_lock(&w->mu);
-	if (w->stopping) {
-		pthread_mutex_unlock(&w->mu);
+	if (writer_enqueue(w, &job) < 0) {
 		sem_destroy(&job.done);
-		log_error("store: write refused: the database is closing");
 		return DB_ERROR;
 	}
-	if (w->tail)
-		w->tail->next = &job;
-	else
-		w->head = &job;
-	w->tail = &job;
-	w->queued++;
-	/* While the writer runs a group it does not sleep: no wake needed. */
-	if (w->writer_waiting)
-		pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->mu);
 	/* The writer drains its queue before it stops, so this always returns. */
 	while (sem_wait(&job.done) != 0)
 		;  /* EINTR */
 	sem_destroy(&job.done);
 	return job.result;
+}
+
+int db_writer_submit_async(struct db_writer *w, db_write_fn fn, void *arg, int rerunnable,
+                           db_done_fn done, void *done_arg)
+{
+	struct db_job *job;
+
+	if (!w || !fn || !done)
+		return DB_ERROR;
+	if (writer_current == w) {
+		/* a job submitting another: it runs now, nested, as db_write's would */
+		done(done_arg, writer_run_job(w, &writer_sp_nested, fn, arg, 0));
+		return 0;
+	}
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		log_error("store: cannot queue a write: out of memory");
+		return DB_ERROR;
+	}
+	job->fn = fn;
+	job->arg = arg;
+	job->rerunnable = rerunnable;
+	job->notify = done;
+	job->notify_arg = done_arg;
+	if (writer_enqueue(w, job) < 0) {
+		free(job);
+		return DB_ERROR;
+	}
+	return 0;
 }
 
 void db_writer_stop(struct db_writer *w)

@@ -67,6 +67,21 @@ int db_write(struct db *db, db_write_fn fn, void *arg);
  * savepoint each, so a failure still undoes its own job and no other. */
 int db_write_rerunnable(struct db *db, db_write_fn fn, void *arg);
 
+/* What an asynchronous write calls once its outcome is final: result is
+ * what db_write would have returned. Called exactly once, on one of the
+ * store's own threads (the writer's or the syncer's), after the group is
+ * durable; it must be quick and must not write to the database itself (a
+ * hand-off: wake a connection, post a semaphore). */
+typedef void (*db_done_fn)(void *done_arg, int result);
+
+/* As db_write (db_write_rerunnable if rerunnable), but returns at once: 0
+ * once fn is queued — done(done_arg, result) follows — or < 0 if it could
+ * not be (then done is never called). fn and arg must stay valid until
+ * done is called. For callers that must not block their thread (the HTTP
+ * layer's event loop). */
+int db_write_async(struct db *db, db_write_fn fn, void *arg, int rerunnable, db_done_fn done,
+                   void *done_arg);
+
 /* Work a job may leave for the end of its group: fn(c, key) runs once per
  * distinct (fn, key), on the writer thread, after the group's last job and
  * before its COMMIT, outside every job's savepoint. It must be idempotent
@@ -215,6 +230,9 @@ int db_writer_start(struct db_conn *c, struct db_writer **out);
  * itself (a job writing through db_write), it runs fn at once in a nested
  * savepoint of the running job. */
 int db_writer_submit(struct db_writer *w, db_write_fn fn, void *arg, int rerunnable);
+/* Queues fn without waiting (db_write_async's contract). */
+int db_writer_submit_async(struct db_writer *w, db_write_fn fn, void *arg, int rerunnable,
+                           db_done_fn done, void *done_arg);
 /* Refuses new jobs, runs and commits every queued one, joins the thread and
  * frees w (a caller woken from db_writer_submit() touches only its own job).
  * c stays open (the caller closes it). */

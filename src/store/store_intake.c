@@ -38,6 +38,12 @@ int store_intake_write(struct db *db, store_intake_job_fn fn, void *arg)
 	return db_write(db, fn, arg);
 }
 
+int store_intake_write_async(struct db *db, store_intake_job_fn fn, void *arg,
+                             void (*done)(void *done_arg, int result), void *done_arg)
+{
+	return db_write_async(db, fn, arg, 0, done, done_arg);
+}
+
 struct db_conn *store_intake_read_begin(struct db *db)
 {
 	return db_read_begin(db);

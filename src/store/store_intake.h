@@ -32,6 +32,10 @@ typedef int (*store_intake_job_fn)(struct db_conn *c, void *arg);
 /* Runs fn on the writer and returns once it is durably committed (as
  * store_people_write). */
 int store_intake_write(struct db *db, store_intake_job_fn fn, void *arg);
+/* The same without waiting (db_write_async): 0 once queued, then
+ * done(done_arg, result) on a store thread; < 0 if not queued. */
+int store_intake_write_async(struct db *db, store_intake_job_fn fn, void *arg,
+                             void (*done)(void *done_arg, int result), void *done_arg);
 /* Lends a read connection (never NULL); give it back with _read_end. */
 struct db_conn *store_intake_read_begin(struct db *db);
 void store_intake_read_end(struct db *db, struct db_conn *c);

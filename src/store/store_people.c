@@ -83,6 +83,12 @@ int store_people_write_rerunnable(struct db *db, store_people_job_fn fn, void *a
 	return db_write_rerunnable(db, fn, arg);
 }
 
+int store_people_write_async(struct db *db, store_people_job_fn fn, void *arg,
+                             void (*done)(void *done_arg, int result), void *done_arg)
+{
+	return db_write_async(db, fn, arg, 1, done, done_arg);
+}
+
 struct db_conn *store_people_read_begin(struct db *db)
 {
 	return db_read_begin(db);

@@ -49,6 +49,11 @@ int store_people_write(struct db *db, store_people_job_fn fn, void *arg);
 /* The same for a job that may run more than once (db_write_rerunnable):
  * each run sets every output afresh and writes nothing but rows. */
 int store_people_write_rerunnable(struct db *db, store_people_job_fn fn, void *arg);
+/* As store_people_write_rerunnable without waiting (db_write_async): 0
+ * once queued, then done(done_arg, result) on a store thread; < 0 if it
+ * could not be queued (done is never called then). */
+int store_people_write_async(struct db *db, store_people_job_fn fn, void *arg,
+                             void (*done)(void *done_arg, int result), void *done_arg);
 /* Lends a read connection (never NULL); give it back with _read_end. */
 struct db_conn *store_people_read_begin(struct db *db);
 void store_people_read_end(struct db *db, struct db_conn *c);

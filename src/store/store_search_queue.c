@@ -49,7 +49,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/limits.h"
 #include "lib/log.h"
@@ -62,6 +65,8 @@
 #define SEARCH_IDLE_MS 50
 /* Its nap after a failure (the disk is full, say), before trying again. */
 #define SEARCH_RETRY_MS 1000
+/* Its niceness: it yields to the threads a request waits for. */
+#define SEARCH_NICE 10
 
 static const char search_schema_sql[] =
 	"CREATE VIRTUAL TABLE IF NOT EXISTS search.people_fts USING fts5("
@@ -396,6 +401,9 @@ static void *search_thread_main(void *p)
 	int n;
 
 	(void)pthread_setname_np(pthread_self(), "onramp-search");  /* for top -H and the bench */
+	/* Background work: under load the writer and the HTTP threads come
+	 * first (a search still catches up on its own thread). */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SEARCH_NICE);
 	pthread_mutex_lock(&ix->mu);
 	while (!ix->stopping) {
 		n = search_step(ix);

@@ -190,18 +190,81 @@ static json_t *intake_error_list(json_t *errors)
 	return list;
 }
 
+/* The answer for an outcome r (its errors decref'd by the caller). */
+static int intake_answer(struct response *res, const struct intake_result *r, int bad_json)
+{
+	json_t *list;
+
+	switch (r->outcome) {
+	case INTAKE_REJECTED:
+		if (bad_json)
+			json_object_set_new(r->errors, "payload", json_string("The body is not a JSON object"));
+		list = intake_error_list(r->errors);
+		return intake_reply(res, 400, list == NULL ? NULL
+		                    : r->rejected_id ? json_pack("{s:s, s:o, s:I}", "status", "rejected",
+		                                                 "errors", list, "rejected_id",
+		                                                 (json_int_t)r->rejected_id)
+		                                     : json_pack("{s:s, s:o}", "status", "rejected",
+		                                                 "errors", list));
+	case INTAKE_REPLAYED:
+		return intake_reply_accepted(res, 200, "duplicate", r);
+	case INTAKE_NEW:
+		return intake_reply_accepted(res, 201, "new", r);
+	case INTAKE_MERGED:
+		return intake_reply_accepted(res, 201, "merged", r);
+	default:
+		return intake_reply_accepted(res, 201, "flagged", r);
+	}
+}
+
+/* A post waiting for its group commit (the request is parked). */
+struct intake_post {
+	struct intake_form    *form;
+	json_t                *payload;
+	int                    bad_json;
+	int                    rc;       /* intake_accept_start's */
+	struct intake_pending *pending;
+	struct intake_result   r;
+};
+
+/* The write is durable (or failed): the request goes back to its event
+ * loop. Called on a store thread. */
+static void intake_post_written(void *arg)
+{
+	http_resume(arg);
+}
+
+/* The parked post's continuation, on the event loop. */
+static int intake_post_done(struct request *req, struct response *res)
+{
+	struct intake_post *st = req->page_state;
+	int rc;
+
+	if (st->rc == 1)
+		st->rc = intake_accept_finish(st->pending, &st->r);
+	if (st->rc < 0) {
+		log_error("intake: storing a lead for form %lld failed", intake_form_id(st->form));
+		rc = intake_fail(res, 503, "The lead could not be stored; nothing was saved, retry later");
+	} else {
+		rc = intake_answer(res, &st->r, st->bad_json);
+	}
+	json_decref(st->r.errors);
+	json_decref(st->payload);
+	intake_form_release(st->form);
+	return rc;
+}
+
 int page_intake_post(struct request *req, struct response *res)
 {
 	struct app *app = req->app;
 	struct intake_form *form = NULL;
-	struct intake_result r;
-	json_t *payload = NULL, *list;
+	struct intake_post *st;
+	json_t *payload = NULL;
 	const char *key = req->path_args[0], *retry;
 	char formkey[24];
 	unsigned wait;
 	int rc, bad_json;
 
-	memset(&r, 0, sizeof(r));
 	rc = intake_form_lookup(app->db, app->keys, key, &form);
 	if (rc < 0)
 		return intake_fail(res, 503, "The database is not available; retry later");
@@ -229,39 +292,30 @@ int page_intake_post(struct request *req, struct response *res)
 		rc = 0;
 		goto done;
 	}
-	if (intake_accept(app->db, app->keys, form, payload,
-	                  http_header_get(req, "Idempotency-Key"), intake_ip_hash(req), &r) < 0) {
-		log_error("intake: storing a lead for form %s failed", formkey);
-		rc = intake_fail(res, 503, "The lead could not be stored; nothing was saved, retry later");
+	st = arena_alloc(&req->arena, sizeof(*st));
+	if (st == NULL) {
+		rc = intake_fail(res, 500, "out of memory");
 		goto done;
 	}
-	switch (r.outcome) {
-	case INTAKE_REJECTED:
-		if (bad_json)
-			json_object_set_new(r.errors, "payload", json_string("The body is not a JSON object"));
-		list = intake_error_list(r.errors);
-		rc = intake_reply(res, 400, list == NULL ? NULL
-		                  : r.rejected_id ? json_pack("{s:s, s:o, s:I}", "status", "rejected",
-		                                              "errors", list, "rejected_id",
-		                                              (json_int_t)r.rejected_id)
-		                                  : json_pack("{s:s, s:o}", "status", "rejected",
-		                                              "errors", list));
-		break;
-	case INTAKE_REPLAYED:
-		rc = intake_reply_accepted(res, 200, "duplicate", &r);
-		break;
-	case INTAKE_NEW:
-		rc = intake_reply_accepted(res, 201, "new", &r);
-		break;
-	case INTAKE_MERGED:
-		rc = intake_reply_accepted(res, 201, "merged", &r);
-		break;
-	default:
-		rc = intake_reply_accepted(res, 201, "flagged", &r);
-		break;
+	st->form = form;
+	st->payload = payload;
+	st->bad_json = bad_json;
+	req->page_state = st;
+	/* On the event loop the post waits for its group commit parked, not
+	 * blocking: parked first, so the write's end always finds it parked;
+	 * an answer known at once (or a failure to queue) resumes it now. */
+	if (req->on_event_loop && web_suspend(req, intake_post_done) == 0) {
+		st->rc = intake_accept_start(app->db, app->keys, form, payload,
+		                             http_header_get(req, "Idempotency-Key"), intake_ip_hash(req),
+		                             intake_post_written, req, &st->pending, &st->r);
+		if (st->rc != 1)
+			http_resume(req);
+		return 0;
 	}
+	st->rc = intake_accept(app->db, app->keys, form, payload,
+	                       http_header_get(req, "Idempotency-Key"), intake_ip_hash(req), &st->r);
+	return intake_post_done(req, res);
 done:
-	json_decref(r.errors);
 	json_decref(payload);
 	intake_form_release(form);
 	return rc;

@@ -79,7 +79,7 @@ const struct route web_routes[] = {
 	{ HTTP_GET,  "/staff/dropoff",            page_dropoff_list,  PERM_PIPELINE_MANAGE, 0 },
 	{ HTTP_POST, "/staff/dropoff",            page_dropoff_settings, PERM_PIPELINE_MANAGE, 0 },
 	{ HTTP_GET,  "/staff/reports/funnel",     page_funnel_report, PERM_PIPELINE_MANAGE, 0 },
-	{ HTTP_POST, "/intake",                   page_intake_post,   0, ROUTE_PREFIX | ROUTE_NO_CSRF | WEB_ROUTE_BARE },
+	{ HTTP_POST, "/intake",                   page_intake_post,   0, ROUTE_PREFIX | ROUTE_NO_CSRF | WEB_ROUTE_BARE | WEB_ROUTE_EVENT_LOOP },
 	{ HTTP_GET,  "/staff/forms",              page_forms_list,    PERM_PEOPLE_MERGE, 0 },
 	{ HTTP_POST, "/staff/forms",              page_forms_create,  PERM_PEOPLE_MERGE, 0 },
 	{ HTTP_GET,  "/staff/forms/{}",           page_form_show,     PERM_PEOPLE_MERGE, 0 },
@@ -103,8 +103,8 @@ const struct route web_routes[] = {
 	{ HTTP_GET,  "/staff/people/{}/races",    page_person_races,  PERM_PEOPLE_READ, 0 },
 	{ HTTP_POST, "/staff/people/{}/races",    page_person_races_save, PERM_PEOPLE_WRITE, 0 },
 	{ HTTP_GET,  "/staff/people/{}/calendar", page_person_calendar, PERM_PEOPLE_READ, 0 },
-	{ HTTP_GET,  "/static",                   page_static_file,   0, ROUTE_PREFIX | WEB_ROUTE_BARE },
-	{ HTTP_GET,  "/healthz",                  page_health,        0, WEB_ROUTE_BARE },
+	{ HTTP_GET,  "/static",                   page_static_file,   0, ROUTE_PREFIX | WEB_ROUTE_BARE | WEB_ROUTE_EVENT_LOOP },
+	{ HTTP_GET,  "/healthz",                  page_health,        0, WEB_ROUTE_BARE | WEB_ROUTE_EVENT_LOOP },
 	{ HTTP_GET,  "/readyz",                   page_ready,         0, WEB_ROUTE_BARE },
 	{ HTTP_GET,  "/metrics",                  page_metrics,       0, WEB_ROUTE_BARE },
 };
@@ -249,15 +249,49 @@ static int dispatch_route(struct request *req, struct response *res, const struc
 	return r->handler(req, res);
 }
 
+/* Counts an answered request in the metrics. */
+static void dispatch_count(const struct request *req, const struct response *res, int rc)
+{
+	metrics_record(req->route_index, rc == 0 ? res->status : 500,
+	               metrics_now_us() - req->started_us);
+}
+
 int web_dispatch(struct request *req, struct response *res)
 {
-	long long start = metrics_now_us();
 	const struct route *r;
 	int known = 0, rc;
 
 	r = router_match(web_routes, web_routes_count, req, &known);
+	/* The event loop runs only the routes that never block; the rest
+	 * (sessions, the database, password hashing) go to a worker. */
+	if (req->on_event_loop && !(r && (r->flags & WEB_ROUTE_EVENT_LOOP)))
+		return HTTP_DISPATCH_WORKER;
+	req->started_us = metrics_now_us();
+	req->route_index = r ? (int)(r - web_routes) : -1;
+	req->resume = NULL;
 	rc = dispatch_route(req, res, r, known);
-	metrics_record(r ? (int)(r - web_routes) : -1, rc == 0 ? res->status : 500,
-	               metrics_now_us() - start);
+	if (req->resume == NULL)  /* else parked: counted when it is answered */
+		dispatch_count(req, res, rc);
 	return rc;
+}
+
+/* The continuation of every parked page: the page's own, then the count. */
+static int web_resumed(struct request *req, struct response *res)
+{
+	http_handler cont = req->resume;
+	int rc;
+
+	req->resume = NULL;
+	rc = cont(req, res);
+	if (req->resume == NULL)
+		dispatch_count(req, res, rc);
+	return rc;
+}
+
+int web_suspend(struct request *req, http_handler cont)
+{
+	if (http_suspend(req, web_resumed) < 0)
+		return -1;
+	req->resume = cont;
+	return 0;
 }

@@ -28,14 +28,24 @@ enum {
 	WEB_ROUTE_SIGNED_IN = 1u << 8,  /* needs a session even though perm is 0 (/logout) */
 	WEB_ROUTE_BARE      = 1u << 9,  /* no cookies or session (static files, /healthz) */
 	WEB_ROUTE_2FA_SETUP = 1u << 10, /* open to an admin who has not turned on two-factor yet */
+	WEB_ROUTE_EVENT_LOOP = 1u << 11, /* never blocks: runs on the HTTP event loop, not a worker */
 };
 
 /* The route table exactly as docs/ROUTES.md (for the authorization-matrix test). */
 extern const struct route web_routes[];
 extern const size_t web_routes_count;
 
-/* The http_handler for every request (see above). Returns 0. */
+/* The http_handler for every request (see above). Returns 0 — or, called
+ * on the HTTP event loop for a route without WEB_ROUTE_EVENT_LOOP,
+ * HTTP_DISPATCH_WORKER at once, to be called again on a worker. */
 int web_dispatch(struct request *req, struct response *res);
+
+/* For a handler on the event loop that waits without blocking: parks the
+ * request (http_suspend) until http_resume(req); then cont(req, res) fills
+ * the response, and the request is counted in the metrics as answered
+ * then. Call it before starting what will resume the request. Returns 0,
+ * or -1 (answer at once instead). */
+int web_suspend(struct request *req, http_handler cont);
 
 /* Page handlers. Each fills res (usually through render_page) and returns 0. */
 int page_home(struct request *req, struct response *res);            /* GET / */
