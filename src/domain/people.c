@@ -194,6 +194,7 @@ struct people_signup_job {
 	json_t                    *new_row; /* the people row if they are new */
 	unsigned char             *new_demo; /* sens sealed, if they are new */
 	size_t                     new_demolen;
+	struct store_search_text   new_text; /* their search text, if they are new */
 	char                      *payload; /* sub.payload's text */
 	unsigned char             *sealed;  /* sub.sensitive's bytes */
 	struct signup_result       result;
@@ -304,6 +305,8 @@ static int people_signup_prepare_new(struct people_signup_job *job)
 		return -1;
 	}
 	job->new_row = row;
+	if (store_people_search_text(row, job->email, job->phone, &job->new_text) < 0)
+		return -1;
 	return people_seal(job->keys, job->sens, &job->new_demo, &job->new_demolen);
 }
 
@@ -328,7 +331,7 @@ static int people_signup_create(struct db_conn *c, struct people_signup_job *job
 	if ((rc = people_add_choices(c, *id, job->plain)) < 0)
 		return rc;
 	/* A new person has no search row yet: one insert, nothing read back. */
-	return store_people_fts_insert(c, *id, row, job->email, job->phone);
+	return store_people_fts_insert(c, *id, &job->new_text);
 }
 
 /* The columns the search index reads (with the emails and phones). */
@@ -581,6 +584,7 @@ static void people_signup_job_clear(struct people_signup_job *job)
 	json_decref(job->sens);
 	json_decref(job->new_row);
 	free(job->new_demo);
+	store_people_search_text_free(&job->new_text);
 	free(job->payload);
 	free(job->sealed);
 }

@@ -36,16 +36,19 @@ const char schema_v9_search_queue_postgres[] =
  * (DB_SEARCH_SUFFIX, kept by store_search_queue.c's indexer thread), so
  * the writer no longer pays for FTS5. What the writer keeps is a log: one
  * appended row per change to a person's name, contacts or ZIP, in the
- * change's transaction; the indexer reads it in order and remembers, in
- * the index file, how far it got. The queue and the old index go; the
+ * change's transaction (a new person's row carries their search text, so
+ * the indexer need not read them back); the indexer reads it in order and
+ * remembers, in the index file, how far it got. The queue and the old index go; the
  * indexer builds the new index from every person at its first start.
  * PostgreSQL writes its search rows in the changing transaction, as
  * before; it has the log too, so both engines list the same tables. */
 const char schema_v12_search_log_sqlite[] =
-	"CREATE TABLE people_fts_log (seq INTEGER PRIMARY KEY, person_id INTEGER NOT NULL);"
+	"CREATE TABLE people_fts_log (seq INTEGER PRIMARY KEY, person_id INTEGER NOT NULL,"
+	" name TEXT, contact TEXT, zip TEXT);"
 	"DROP TABLE people_fts_pending;"
 	"DROP TABLE people_fts;";
 
 const char schema_v12_search_log_postgres[] =
-	"CREATE TABLE people_fts_log (seq BIGSERIAL PRIMARY KEY, person_id BIGINT NOT NULL);"
+	"CREATE TABLE people_fts_log (seq BIGSERIAL PRIMARY KEY, person_id BIGINT NOT NULL,"
+	" name TEXT, contact TEXT, zip TEXT);"
 	"DROP TABLE people_fts_pending;";

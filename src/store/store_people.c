@@ -674,22 +674,17 @@ fail:
 	return rc;
 }
 
-int store_people_fts_insert(struct db_conn *c, long long id, json_t *row, const char *email,
-                            const char *phone)
+int store_people_search_text(json_t *row, const char *email, const char *phone,
+                             struct store_search_text *t)
 {
-	struct db_stmt *s;
 	buf name, contact;
 	const char *v, *zip;
-	int rc = DB_ERROR;
+	int rc = -1;
 
-	/* SQLite: FTS5 writes a segment at every savepoint and commit it joins;
-	 * the person is queued and indexed with thousands of others
-	 * (store_search_queue.c), and searches catch the queue up first. */
-	if (db_conn_dialect(c) == DB_DIALECT_SQLITE)
-		return store_search_queue_add(c, id);
+	memset(t, 0, sizeof(*t));
 	buf_init(&name, 3 * LIMIT_NAME + 8);
 	buf_init(&contact, STORE_FTS_CONTACT_MAX);
-	/* The same text store_people_fts_refresh() would build. */
+	/* The same text store_people_fts_refresh() builds from the rows. */
 	v = json_string_value(json_object_get(row, "first_name"));
 	buf_adds(&name, v ? v : "");
 	buf_addc(&name, ' ');
@@ -707,22 +702,50 @@ int store_people_fts_insert(struct db_conn *c, long long id, json_t *row, const 
 	zip = json_string_value(json_object_get(row, "zip"));
 	if (zip == NULL || strlen(zip) > LIMIT_ZIP)
 		zip = "";
-	if (buf_failed(&name) || buf_failed(&contact))
-		goto fail;
-	if (db_conn_dialect(c) == DB_DIALECT_POSTGRES) {
-		rc = store_people_search_put(c, id, &name, &contact, zip);
-		goto fail;
+	if (!buf_failed(&name) && !buf_failed(&contact) &&
+	    (t->name = buf_take(&name)) != NULL && (t->contact = buf_take(&contact)) != NULL &&
+	    (t->zip = strdup(zip)) != NULL)
+		rc = 0;
+	buf_free(&name);
+	buf_free(&contact);
+	if (rc < 0)
+		store_people_search_text_free(t);
+	return rc;
+}
+
+void store_people_search_text_free(struct store_search_text *t)
+{
+	free(t->name);
+	free(t->contact);
+	free(t->zip);
+	memset(t, 0, sizeof(*t));
+}
+
+int store_people_fts_insert(struct db_conn *c, long long id, const struct store_search_text *t)
+{
+	struct db_stmt *s;
+	buf name, contact;
+	int rc = DB_ERROR;
+
+	/* SQLite: the index is written by its own thread from the log; a new
+	 * person's row carries their text, so it is indexed without reading
+	 * anything back (store_search_queue.c). */
+	if (db_conn_dialect(c) == DB_DIALECT_SQLITE) {
+		s = db_prepare(c, "INSERT INTO people_fts_log (person_id, name, contact, zip)"
+		                  " VALUES (?, ?, ?, ?)");
+		if (s == NULL || db_bind_int(s, 1, id) != DB_OK || db_bind_text(s, 2, t->name) != DB_OK ||
+		    db_bind_text(s, 3, t->contact) != DB_OK || db_bind_text(s, 4, t->zip) != DB_OK) {
+			db_done(s);
+			return DB_ERROR;
+		}
+		return store_people_run(s);
 	}
-	s = db_prepare(c, "INSERT INTO people_fts (rowid, name, contact, zip) VALUES (?, ?, ?, ?)");
-	if (s == NULL)
-		goto fail;
-	if (db_bind_int(s, 1, id) != DB_OK || db_bind_text(s, 2, buf_str(&name)) != DB_OK ||
-	    db_bind_text(s, 3, buf_str(&contact)) != DB_OK || db_bind_text(s, 4, zip) != DB_OK) {
-		db_done(s);
-		goto fail;
-	}
-	rc = store_people_run(s);
-fail:
+	buf_init(&name, 3 * LIMIT_NAME + 8);
+	buf_init(&contact, STORE_FTS_CONTACT_MAX);
+	buf_adds(&name, t->name);
+	buf_adds(&contact, t->contact);
+	if (!buf_failed(&name) && !buf_failed(&contact))
+		rc = store_people_search_put(c, id, &name, &contact, t->zip);
 	buf_free(&name);
 	buf_free(&contact);
 	return rc;

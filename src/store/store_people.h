@@ -105,12 +105,22 @@ int store_people_choices(struct db_conn *c, long long id, json_t *into);
  * PostgreSQL and, on SQLite, a log row for the indexer, which calls this
  * on its own connection. */
 int store_people_fts_refresh(struct db_conn *c, long long id);
-/* Writes the search row of a person just inserted (who has no row yet).
- * PostgreSQL: from the values given — the one email and the phone (or
- * NULL) they were created with — without reading anything back. SQLite:
- * queues them (store_search_queue_add). */
-int store_people_fts_insert(struct db_conn *c, long long id, json_t *row, const char *email,
-                            const char *phone);
+/* A person's search text (name, contact and ZIP, as people_fts and
+ * people_search hold them), built from a new row and the one email and
+ * phone (or NULL) they are created with — outside the writer, so the
+ * signup's job only stores it. Free with store_people_search_text_free. */
+struct store_search_text {
+	char *name;
+	char *contact;
+	char *zip;
+};
+int store_people_search_text(json_t *row, const char *email, const char *phone,
+                             struct store_search_text *t);
+void store_people_search_text_free(struct store_search_text *t);
+/* Writes the search row of a person just inserted (who has no row yet)
+ * from t: PostgreSQL its people_search row; SQLite a log row that carries
+ * t, for the indexer (store_search_queue.c). */
+int store_people_fts_insert(struct db_conn *c, long long id, const struct store_search_text *t);
 
 /* Moves everything of person drop to person keep: emails, phones, choices
  * (union), submissions, notes and flags; open flags between the two are

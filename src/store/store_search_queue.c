@@ -18,7 +18,8 @@
  *   writes only the index file, attached as schema "search" (readers
  *   attach it too, so queries name people_fts unqualified). It takes log
  *   rows in order, a chunk at a time, re-indexes each person named (their
- *   current name, contacts and ZIP, or no row once they are gone), and in
+ *   current name, contacts and ZIP, or no row once they are gone; a new
+ *   person's row carries their text, which is indexed as it is), and in
  *   the same transaction of the index file records the last seq done
  *   (search_state 'position'). Its commits are synchronous, so a position
  *   on disk is never ahead of the index; then the writer trims the log
@@ -87,6 +88,7 @@ struct search_indexer {
 	long long        position;     /* the last log seq indexed */
 	long long        rebuild_next; /* the next person id of a rebuild, or -1 */
 	long long        trimmed;      /* the log was trimmed below this */
+	long long        indexed_max;  /* no id above this has a row in the index */
 	int              failing;      /* the last step failed (logged once) */
 };
 
@@ -173,6 +175,7 @@ static int search_rebuild_start(struct search_indexer *ix, long long *unused)
 	ix->position = end;
 	ix->rebuild_next = 0;
 	ix->trimmed = 0;
+	ix->indexed_max = 0;
 	return 0;
 }
 
@@ -202,6 +205,10 @@ static int search_setup(struct search_indexer *ix)
 		ix->position = position;
 		ix->rebuild_next = has_next ? next : -1;
 		ix->trimmed = 0;
+		rc = db_step_int(db_prepare(ix->c, "SELECT coalesce(max(rowid), 0) FROM search.people_fts"),
+		                 &ix->indexed_max);
+		if (rc < 0)
+			return rc;
 	}
 	ix->ready = 1;
 	return 0;
@@ -232,6 +239,8 @@ static int search_rebuild_chunk(struct search_indexer *ix, long long *n)
 	for (i = 0; rc == DB_DONE && i < k; i++)
 		if (store_people_fts_refresh(ix->c, ids[i]) < 0)
 			rc = DB_ERROR;
+	if (rc == DB_DONE && k > 0 && ids[k - 1] > ix->indexed_max)
+		ix->indexed_max = ids[k - 1];
 	if (rc == DB_DONE)
 		rc = k == LIMIT_SEARCH_QUEUE_CHUNK
 		     ? search_state_set(ix->c, "rebuild_next", ids[k - 1] + 1)
@@ -245,46 +254,92 @@ static int search_rebuild_chunk(struct search_indexer *ix, long long *n)
 	return 0;
 }
 
-static int search_cmp_id(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
+/* One log row, its text copied out of the statement. */
+struct search_entry {
+	long long seq;
+	long long id;
+	char     *text[3];  /* name, contact, zip: a new person's, else NULL */
+};
 
-	return x < y ? -1 : x > y;
+static int search_cmp_entry(const void *a, const void *b)
+{
+	const struct search_entry *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* One chunk of the log: the people named after the position, each once.
- * *n: how many log rows. */
-static int search_log_chunk(struct search_indexer *ix, long long *n)
+/* Indexes a new person from the text their log row carries: no row to
+ * remove, nothing to read back. */
+static int search_insert_text(struct search_indexer *ix, const struct search_entry *e)
 {
-	struct db_stmt *s;
-	long long *ids, k = 0, i, last = ix->position;
+	struct db_stmt *s = db_prepare(ix->c, "INSERT INTO search.people_fts (rowid, name, contact,"
+	                                      " zip) VALUES (?, ?, ?, ?)");
 	int rc;
 
-	*n = 0;
-	if ((ids = malloc(LIMIT_SEARCH_QUEUE_CHUNK * sizeof(*ids))) == NULL)
+	if (s == NULL || db_bind_int(s, 1, e->id) != DB_OK || db_bind_text(s, 2, e->text[0]) != DB_OK ||
+	    db_bind_text(s, 3, e->text[1]) != DB_OK || db_bind_text(s, 4, e->text[2]) != DB_OK) {
+		db_done(s);
 		return DB_ERROR;
-	s = db_prepare(ix->c, "SELECT seq, person_id FROM main.people_fts_log WHERE seq > ?"
-	                      " ORDER BY seq LIMIT ?");
+	}
+	rc = db_step(s);
+	db_done(s);
+	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
+}
+
+/* One chunk of the log: the people named after the position, each once,
+ * in id order. A person whose only rows in the chunk carry their text and
+ * who is past every id the index holds is new to it: indexed from that
+ * text. Anyone else is indexed from the database as it is now. *n: how
+ * many log rows. */
+static int search_log_chunk(struct search_indexer *ix, long long *n)
+{
+	struct search_entry *e;
+	struct db_stmt *s;
+	long long k = 0, i, g, last = ix->position;
+	int rc, col, fresh;
+	const char *v;
+
+	*n = 0;
+	if ((e = calloc(LIMIT_SEARCH_QUEUE_CHUNK, sizeof(*e))) == NULL)
+		return DB_ERROR;
+	s = db_prepare(ix->c, "SELECT seq, person_id, name, contact, zip FROM main.people_fts_log"
+	                      " WHERE seq > ? ORDER BY seq LIMIT ?");
 	if (s == NULL || db_bind_int(s, 1, ix->position) != DB_OK ||
 	    db_bind_int(s, 2, LIMIT_SEARCH_QUEUE_CHUNK) != DB_OK) {
 		db_done(s);
-		free(ids);
+		free(e);
 		return DB_ERROR;
 	}
 	while ((rc = db_step(s)) == DB_ROW) {
-		last = db_col_int(s, 0);
-		ids[k++] = db_col_int(s, 1);
+		last = e[k].seq = db_col_int(s, 0);
+		e[k].id = db_col_int(s, 1);
+		for (col = 0; col < 3 && !db_col_is_null(s, 2); col++)
+			if ((v = db_col_text(s, 2 + col)) == NULL || (e[k].text[col] = strdup(v)) == NULL)
+				rc = DB_ERROR;
+		k++;
+		if (rc == DB_ERROR)
+			break;
 	}
 	db_done(s);
-	/* in id order, each person once: the index's pages are touched in
-	 * order, and a person logged twice is indexed once */
-	qsort(ids, (size_t)k, sizeof(*ids), search_cmp_id);
-	for (i = 0; rc == DB_DONE && i < k; i++)
-		if ((i == 0 || ids[i] != ids[i - 1]) && store_people_fts_refresh(ix->c, ids[i]) < 0)
+	qsort(e, (size_t)k, sizeof(*e), search_cmp_entry);
+	for (i = 0; rc == DB_DONE && i < k; i = g) {
+		fresh = e[i].id > ix->indexed_max;
+		for (g = i; g < k && e[g].id == e[i].id; g++)
+			fresh = fresh && e[g].text[0] != NULL;
+		if (fresh ? search_insert_text(ix, &e[g - 1]) < 0
+		          : store_people_fts_refresh(ix->c, e[i].id) < 0)
 			rc = DB_ERROR;
+		else if (e[i].id > ix->indexed_max)
+			ix->indexed_max = e[i].id;
+	}
 	if (rc == DB_DONE && k > 0)
 		rc = search_state_set(ix->c, "position", last);
-	free(ids);
+	for (i = 0; i < k; i++)
+		for (col = 0; col < 3; col++)
+			free(e[i].text[col]);
+	free(e);
 	if (rc < 0)
 		return rc;
 	if (k > 0)
