@@ -103,7 +103,7 @@ struct http_server {
 	pthread_cond_t          wcv;
 	struct conn            *whead, *wtail;
 	int                     wstop;
-	atomic_long             suspended;  /* connections suspended now */
+	atomic_long             suspended;  /* requests suspended once and not yet over */
 };
 
 /* Where a request is (see "Threading" above). */
@@ -140,6 +140,7 @@ struct conn {
 	int                       parked;      /* the handler called http_suspend */
 	http_handler              cont;        /* its continuation */
 	atomic_int                state;       /* enum conn_state */
+	int                       counted;     /* in srv->suspended until freed */
 	struct conn              *next;        /* the workers' queue */
 };
 
@@ -218,6 +219,8 @@ static void server_conn_free(struct conn *c)
 {
 	if (!c)
 		return;
+	if (c->counted)
+		atomic_fetch_sub(&((struct http_server *)c->srv)->suspended, 1);
 	if (c->pp)
 		MHD_destroy_post_processor(c->pp);
 	buf_free(&c->body);
@@ -694,6 +697,16 @@ static enum MHD_Result server_after_handler(struct conn *c, int rc)
 	return server_respond(c->srv, c->mc, &c->res, 0);
 }
 
+/* Counts c, once, among the requests http_server_stop waits for: from its
+ * first suspension until it is over (answered and sent, or dropped). */
+static void server_count_suspended(struct conn *c)
+{
+	if (c->counted)
+		return;
+	c->counted = 1;
+	atomic_fetch_add(&((struct http_server *)c->srv)->suspended, 1);
+}
+
 /* Suspends c and queues it for a worker. */
 static enum MHD_Result server_to_worker(struct conn *c)
 {
@@ -701,7 +714,7 @@ static enum MHD_Result server_to_worker(struct conn *c)
 
 	atomic_store(&c->state, CONN_ON_WORKER);
 	MHD_suspend_connection(c->mc);
-	atomic_fetch_add(&srv->suspended, 1);
+	server_count_suspended(c);
 	c->next = NULL;
 	pthread_mutex_lock(&srv->wmu);
 	if (srv->wtail)
@@ -752,7 +765,6 @@ static void *server_worker_main(void *p)
 int http_suspend(struct request *req, http_handler cont)
 {
 	struct conn *c = (struct conn *)(void *)req;  /* req is c's first member */
-	struct http_server *srv = (struct http_server *)c->srv;
 
 	if (c->mc == NULL || cont == NULL)
 		return -1;
@@ -762,7 +774,7 @@ int http_suspend(struct request *req, http_handler cont)
 	 * suspended already. */
 	if (atomic_load(&c->state) == CONN_READING) {
 		MHD_suspend_connection(c->mc);
-		atomic_fetch_add(&srv->suspended, 1);
+		server_count_suspended(c);
 	}
 	atomic_store(&c->state, CONN_PARKED);
 	return 0;
@@ -779,10 +791,8 @@ void http_resume(struct request *req)
 /* The access handler called again for a resumed connection. */
 static enum MHD_Result server_resumed(struct conn *c)
 {
-	struct http_server *srv = (struct http_server *)c->srv;
 	int state = atomic_load(&c->state), rc;
 
-	atomic_fetch_sub(&srv->suspended, 1);
 	atomic_store(&c->state, CONN_READING);
 	if (state == CONN_WORKER_DONE)
 		return server_after_handler(c, c->handler_rc);
@@ -1041,9 +1051,10 @@ void http_server_stop(struct http_server *s)
 	if (!s)
 		return;
 	if (s->daemon) {
-		/* No new connections; every suspended one is answered first (MHD
-		 * must not stop with one suspended): a worker's handler or a
-		 * parked write ends within moments. */
+		/* No new connections; every request that was suspended is
+		 * answered and sent first (MHD must not stop with one
+		 * suspended): a worker's handler or a parked write ends within
+		 * moments. */
 		listen = MHD_quiesce_daemon(s->daemon);
 		while (atomic_load(&s->suspended) > 0 && waited_ms < LIMIT_HTTP_STOP_WAIT_MS) {
 			nanosleep(&ms, NULL);

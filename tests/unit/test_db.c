@@ -681,6 +681,67 @@ static void hammer_run(struct db *db, int threads, int n)
 	}
 }
 
+/* db_write_async: returns at once; its callback comes once, from the
+ * store's own thread, with the job's result, after the group is durable. */
+struct async_call {
+	pthread_mutex_t mu;
+	pthread_cond_t  cv;
+	int             calls;
+	int             result;
+	int             durable;  /* the group was synced when the callback came */
+	struct db      *db;
+};
+
+static void async_done(void *arg, int result)
+{
+	struct async_call *a = arg;
+	struct db_stats st;
+
+	db_stats(a->db, &st);
+	pthread_mutex_lock(&a->mu);
+	a->calls++;
+	a->result = result;
+	a->durable = st.synced >= st.groups;
+	pthread_cond_signal(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+static int job_fail_with_7(struct db_conn *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	return -7;
+}
+
+static void test_write_async(void **state)
+{
+	struct fx *f = *state;
+	struct async_call a = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, NULL };
+	char sql[64];
+
+	a.db = f->db;
+	create_t(f->db);
+	snprintf(sql, sizeof(sql), "INSERT INTO t (id, v) VALUES (1, 'async')");
+	assert_int_equal(db_write_async(f->db, job_exec, sql, 0, async_done, &a), 0);
+	pthread_mutex_lock(&a.mu);
+	while (a.calls == 0)
+		pthread_cond_wait(&a.cv, &a.mu);
+	pthread_mutex_unlock(&a.mu);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.result, DB_OK);
+	assert_true(a.durable);
+	assert_int_equal(count_rows(f->db, sql_count_t), 1);
+	/* a failing job: its result, and nothing of it kept */
+	assert_int_equal(db_write_async(f->db, job_fail_with_7, NULL, 1, async_done, &a), 0);
+	pthread_mutex_lock(&a.mu);
+	while (a.calls == 1)
+		pthread_cond_wait(&a.cv, &a.mu);
+	pthread_mutex_unlock(&a.mu);
+	assert_int_equal(a.calls, 2);
+	assert_int_equal(a.result, -7);
+	assert_int_equal(count_rows(f->db, sql_count_t), 1);
+}
+
 static void test_group_commit(void **state)
 {
 	struct fx *f = *state;
@@ -1729,6 +1790,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statements, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_statement_cache_overflow, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_write_async, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_writer_syncs_before_answering, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_job_rolls_back_only_itself, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rerunnable_jobs_share_a_group, fx_setup, fx_teardown),

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +46,44 @@ static void echo_params(buf *b, const char *tag, const struct http_params *p)
 		buf_printf(b, "%s:%s=%s|%zu\n", tag, p->items[i].name, p->items[i].value, p->items[i].value_len);
 }
 
+/* The event loop and the workers (see http.h): /slow runs on a worker and
+ * waits for g_gate to open; /park parks itself until the test resumes it. */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
+static int g_gate_open, g_slow_running;
+static struct request *g_parked;
+
+static int park_continue(struct request *req, struct response *res)
+{
+	buf_printf(&res->body, "resumed on the event loop: %d\n", req->on_event_loop);
+	return 0;
+}
+
 static int test_dispatch(struct request *req, struct response *res)
 {
 	size_t i;
+
+	if (strcmp(req->path, "/slow") == 0) {
+		if (req->on_event_loop)
+			return HTTP_DISPATCH_WORKER;
+		pthread_mutex_lock(&g_mu);
+		g_slow_running = 1;
+		pthread_cond_broadcast(&g_cv);
+		while (!g_gate_open)
+			pthread_cond_wait(&g_cv, &g_mu);
+		pthread_mutex_unlock(&g_mu);
+		buf_printf(&res->body, "slow done, on the event loop: %d", req->on_event_loop);
+		return 0;
+	}
+	if (strcmp(req->path, "/park") == 0) {
+		if (http_suspend(req, park_continue) != 0)
+			return -1;
+		pthread_mutex_lock(&g_mu);
+		g_parked = req;
+		pthread_cond_broadcast(&g_cv);
+		pthread_mutex_unlock(&g_mu);
+		return 0;
+	}
 
 	if (strcmp(req->path, "/fail") == 0) {
 		buf_adds(&res->body, "half a page");
@@ -1011,6 +1047,126 @@ static int group_setup(void **state)
 	return g_port > 0 ? 0 : -1;
 }
 
+/* A request sent on its own thread, its reply read there. */
+struct client_call {
+	pthread_t    thread;
+	const char  *request;
+	struct reply r;
+};
+
+static void *client_call_main(void *p)
+{
+	struct client_call *cc = p;
+	int fd = client_connect(NULL, g_port);
+
+	cc->r.raw = malloc(RESP_MAX);
+	if (fd >= 0 && cc->r.raw && send_all(fd, cc->request, strlen(cc->request)) == 0)
+		cc->r.len = read_all(fd, cc->r.raw, RESP_MAX);
+	if (fd >= 0)
+		close(fd);
+	if (cc->r.raw)
+		reply_parse(&cc->r);
+	return NULL;
+}
+
+static void client_call_start(struct client_call *cc, const char *request)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->request = request;
+	assert_int_equal(pthread_create(&cc->thread, NULL, client_call_main, cc), 0);
+}
+
+/* A handler that blocks runs on a worker: the event loop goes on serving
+ * other requests meanwhile (if it did not, /fast would wait for the gate,
+ * which only opens after /fast is answered). */
+static void test_worker_does_not_stall_event_loop(void **state)
+{
+	struct client_call slow;
+	struct reply r;
+
+	(void)state;
+	g_gate_open = g_slow_running = 0;
+	client_call_start(&slow, "GET /slow HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	pthread_mutex_lock(&g_mu);
+	while (!g_slow_running)
+		pthread_cond_wait(&g_cv, &g_mu);
+	pthread_mutex_unlock(&g_mu);
+	roundtrip("GET /fast HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "path=/fast"));
+	reply_free(&r);
+	pthread_mutex_lock(&g_mu);
+	g_gate_open = 1;
+	pthread_cond_broadcast(&g_cv);
+	pthread_mutex_unlock(&g_mu);
+	pthread_join(slow.thread, NULL);
+	assert_int_equal(slow.r.status, 200);
+	assert_non_null(strstr(slow.r.body, "slow done, on the event loop: 0"));
+	reply_free(&slow.r);
+}
+
+/* A parked request is answered when another thread resumes it, by its
+ * continuation on the event loop; other requests go on meanwhile. */
+static void test_parked_request_resumed(void **state)
+{
+	struct client_call park;
+	struct reply r;
+
+	(void)state;
+	g_parked = NULL;
+	client_call_start(&park, "GET /park HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	pthread_mutex_lock(&g_mu);
+	while (!g_parked)
+		pthread_cond_wait(&g_cv, &g_mu);
+	pthread_mutex_unlock(&g_mu);
+	roundtrip("GET /other HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	http_resume(g_parked);
+	pthread_join(park.thread, NULL);
+	assert_int_equal(park.r.status, 200);
+	assert_non_null(strstr(park.r.body, "resumed on the event loop: 1"));
+	reply_free(&park.r);
+}
+
+/* Stopping waits for a parked request to be answered (MHD must not stop
+ * with a suspended connection), and its client gets the whole answer. */
+struct resume_later {
+	pthread_t thread;
+};
+
+static void *resume_later_main(void *p)
+{
+	struct timespec ms100 = { 0, 100 * 1000000L };
+
+	(void)p;
+	nanosleep(&ms100, NULL);
+	http_resume(g_parked);
+	return NULL;
+}
+
+static void test_stop_answers_parked_first(void **state)
+{
+	struct client_call park;
+	struct resume_later later;
+
+	(void)state;
+	g_parked = NULL;
+	client_call_start(&park, "GET /park HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	pthread_mutex_lock(&g_mu);
+	while (!g_parked)
+		pthread_cond_wait(&g_cv, &g_mu);
+	pthread_mutex_unlock(&g_mu);
+	assert_int_equal(pthread_create(&later.thread, NULL, resume_later_main, NULL), 0);
+	http_server_stop(g_server);  /* returns once the parked request is over */
+	g_server = NULL;
+	pthread_join(later.thread, NULL);
+	pthread_join(park.thread, NULL);
+	assert_int_equal(park.r.status, 200);
+	assert_non_null(strstr(park.r.body, "resumed on the event loop: 1"));
+	reply_free(&park.r);
+}
+
 static int group_teardown(void **state)
 {
 	(void)state;
@@ -1055,6 +1211,9 @@ int main(void)
 		cmocka_unit_test(test_csp_override),
 		cmocka_unit_test(test_file_response),
 		cmocka_unit_test(test_keep_alive_two_requests),
+		cmocka_unit_test(test_worker_does_not_stall_event_loop),
+		cmocka_unit_test(test_parked_request_resumed),
+		cmocka_unit_test(test_stop_answers_parked_first), /* last: stops the server */
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
