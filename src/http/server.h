@@ -1,8 +1,9 @@
 /*
  * server.h — the libmicrohttpd adapter: start and stop the HTTP server.
  *
- * One thread per connection (blocking handlers are fine: a database write
- * waits for its group commit without stalling other connections), with the
+ * A few event-loop threads serve every connection; handlers that may block
+ * run on worker threads, and a handler may park its request until an
+ * asynchronous write ends (http.h explains the threading), with the
  * limits of lib/limits.h: connection timeout, total and per-IP connection
  * caps (the per-IP one settable: ONRAMP_HTTP_PER_IP), per-connection
  * memory, strict request parsing, a body cap (413), and
