@@ -1,7 +1,7 @@
 /*
  * hello.c — the HTTP ceiling for the benchmarks: libmicrohttpd with the
- * same daemon flags and options as src/http/server.c (thread per
- * connection, poll, the limits of lib/limits.h), answering "hello\n" to
+ * same daemon flags and options as src/http/server.c (event-loop threads,
+ * epoll, one per core, the limits of lib/limits.h), answering "hello\n" to
  * every request. Onramp's own figures are read against this one: the gap
  * is what routing, templates and the database cost.
  *
@@ -51,6 +51,16 @@ static enum MHD_Result hello_access(void *cls, struct MHD_Connection *mc, const 
 	return MHD_queue_response(mc, MHD_HTTP_OK, hello_response);
 }
 
+/* As http_server_start: one event-loop thread per core, at most
+ * LIMIT_HTTP_EVENT_THREADS. */
+static unsigned int hello_event_threads(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cpus < 1 ? 1 : cpus > LIMIT_HTTP_EVENT_THREADS ? LIMIT_HTTP_EVENT_THREADS
+	                                                         : (unsigned int)cpus;
+}
+
 static void hello_on_signal(int sig)
 {
 	(void)sig;
@@ -87,7 +97,7 @@ int main(int argc, char **argv)
 		return 1;
 
 	d = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 			MHD_USE_ERROR_LOG,
 		(uint16_t)port, NULL, NULL, hello_access, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -96,6 +106,7 @@ int main(int argc, char **argv)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LIMIT_HTTP_CONNECTIONS_PER_IP,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_HTTP_CONNECTION_MEMORY,
 		MHD_OPTION_THREAD_STACK_SIZE, (size_t)LIMIT_HTTP_THREAD_STACK,
+		MHD_OPTION_THREAD_POOL_SIZE, hello_event_threads(),
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 		MHD_OPTION_END);
 	if (!d) {

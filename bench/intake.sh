@@ -130,9 +130,11 @@ thread_ticks() {
 	done | awk '{ n += $1 } END { print n + 0 }'
 }
 cpu0=$(proc_ticks); writer0=$(thread_ticks onramp-writer); syncer0=$(thread_ticks onramp-syncer)
+search0=$(thread_ticks onramp-search)
 ONRAMP_BENCH_FORMS="$tmp/forms" wrk -t$THREADS -c$CONNS -d"${SECONDS_RUN}s" --latency \
 	-s "$HERE/intake.lua" "$base/" >"$tmp/intake.out" 2>&1
 cpu1=$(proc_ticks); writer1=$(thread_ticks onramp-writer); syncer1=$(thread_ticks onramp-syncer)
+search1=$(thread_ticks onramp-search)
 sleep 1 # requests cut off by wrk's stop finish
 ok=$(awk '$1 == "status" && ($2 == 201 || $2 == 200) { n += $3 } END { print n + 0 }' "$tmp/intake.out")
 other=$(awk '$1 == "status" && $2 != 201 && $2 != 200 { n += $3 } END { print n + 0 }' "$tmp/intake.out")
@@ -168,9 +170,10 @@ echo "  group commit: ${jobs:-?} writes in ${commits:-?} commits ($(awk -v j="${
 per_lead() { awk -v t="$1" -v n="$ok" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else printf "0" }'; }
 w_us=$(per_lead $((writer1 - writer0)))
 s_us=$(per_lead $((syncer1 - syncer0)))
-rest_us=$(per_lead $((cpu1 - cpu0 - (writer1 - writer0) - (syncer1 - syncer0))))
+x_us=$(per_lead $((search1 - search0)))
+rest_us=$(per_lead $((cpu1 - cpu0 - (writer1 - writer0) - (syncer1 - syncer0) - (search1 - search0))))
 raw_us=$(awk -v r="$raw_rps" 'BEGIN { printf "%.0f", 1e6 / r }')
-echo "  CPU per lead: onramp $(per_lead $((cpu1 - cpu0))) us (writer thread $w_us, syncer $s_us, HTTP and the rest $rest_us); raw SQLite $raw_us us on one core"
+echo "  CPU per lead: onramp $(per_lead $((cpu1 - cpu0))) us (writer thread $w_us, syncer $s_us, search indexer $x_us, HTTP and the rest $rest_us); raw SQLite $raw_us us on one core"
 echo "  the one writer thread at $w_us us per lead allows at most $(awk -v w="$w_us" 'BEGIN { if (w > 0) printf "%.0f", 1e6 / w; else printf "?" }') leads/s"
 echo "  answered 2xx: $ok (repeats by a variant: $repeats); other statuses: $other; leads stored: $stored; people: $people (counter: $counted)"
 
