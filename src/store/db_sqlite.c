@@ -769,7 +769,7 @@ static int conn_open(const char *path, enum conn_role role, struct sq_conn **out
 			goto fail;
 	} else if (role == CONN_INDEX) {
 		if (conn_attach_search(c, path) != 0 ||
-		    db_sqlite_exec(c, "PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=FULL;"
+		    db_sqlite_exec(c, "PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=NORMAL;"
 		                      " PRAGMA search.cache_size=-32768") != DB_OK)
 			goto fail;
 		sqlite3_set_authorizer(c->sq, conn_index_authorizer, NULL);

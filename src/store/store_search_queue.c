@@ -21,9 +21,12 @@
  *   current name, contacts and ZIP, or no row once they are gone; a new
  *   person's row carries their text, which is indexed as it is), and in
  *   the same transaction of the index file records the last seq done
- *   (search_state 'position'). Its commits are synchronous, so a position
- *   on disk is never ahead of the index; then the writer trims the log
- *   below it (one row stays, so seq never restarts).
+ *   (search_state 'position'), so a position on disk is never ahead of the
+ *   index. Those commits do not wait for the disk (lost in a crash, they
+ *   are done again from the log); every LIMIT_SEARCH_QUEUE_CHUNK rows one
+ *   synchronous commit makes them all durable, and only then does the
+ *   writer trim the log below the position (one row stays, so seq never
+ *   restarts).
  * - A new index file (or one of another version, or one whose position is
  *   past the log's end — a database restored from a backup beside an
  *   index of its later self) is rebuilt: emptied, its position set to the
@@ -348,6 +351,29 @@ static int search_log_chunk(struct search_indexer *ix, long long *n)
 	return 0;
 }
 
+/* Makes every index commit so far durable (one synchronous commit: the
+ * index file's WAL is fsynced), before the log below the position may go.
+ * The index's other commits need not wait for the disk: lost in a crash,
+ * they are redone from the log. */
+static int search_position_again(struct search_indexer *ix, long long *unused)
+{
+	(void)unused;
+	return search_state_set(ix->c, "position", ix->position);
+}
+
+static int search_sync_point(struct search_indexer *ix)
+{
+	int rc;
+
+	/* (the safety level cannot change inside a transaction) */
+	if ((rc = db_exec(ix->c, "PRAGMA search.synchronous=FULL")) < 0)
+		return rc;
+	rc = search_txn(ix, search_position_again, NULL);
+	if (db_exec(ix->c, "PRAGMA search.synchronous=NORMAL") < 0 && rc >= 0)
+		rc = DB_ERROR;
+	return rc;
+}
+
 /* Writer job: drops the log rows the index no longer needs (one stays:
  * the log's end must never go back, or seq would start again). */
 static int search_trim_run(struct db_conn *c, void *arg)
@@ -377,7 +403,7 @@ static int search_step(struct search_indexer *ix)
 	}
 	if (ix->position - ix->trimmed >= LIMIT_SEARCH_QUEUE_CHUNK) {
 		upto = ix->position;
-		if (db_write(ix->db, search_trim_run, &upto) == 0)
+		if (search_sync_point(ix) >= 0 && db_write(ix->db, search_trim_run, &upto) == 0)
 			ix->trimmed = upto;
 	}
 	return (int)n;
