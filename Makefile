@@ -19,9 +19,13 @@ CFLAGS_BASE = -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -Isrc -I$(
 ifeq ($(SANITIZE),1)
 CFLAGS_OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS_OPT = -fsanitize=address,undefined
+MALLOC_LIBS =
 else
 CFLAGS_OPT = -O2 -g -D_FORTIFY_SOURCE=2
 LDFLAGS_OPT =
+# The server's allocator: gperftools' tcmalloc (docs/ARCHITECTURE.md,
+# "Memory"); the sanitizer build keeps ASan's own.
+MALLOC_LIBS := $(shell pkg-config --libs libtcmalloc_minimal 2>/dev/null)
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -47,7 +51,7 @@ onramp: $(BUILD)/onramp
 	@if [ "$(BUILD)" = "build" ]; then cp $(BUILD)/onramp ./onramp.tmp && mv -f ./onramp.tmp ./onramp; fi
 
 $(BUILD)/onramp: $(BUILD)/obj/src/main.o $(BUILD)/libonramp.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MALLOC_LIBS)
 
 $(BUILD)/libonramp.a: $(filter-out $(BUILD)/obj/src/main.o,$(LIB_OBJ))
 	@rm -f $@

@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev sqlite3 libjansson-dev
 libsodium-dev libcmocka-dev libcurl4-openssl-dev libpq-dev liboath-dev libqrencode-dev
-libgeos-dev libgdal-dev"
+libgeos-dev libgdal-dev libgoogle-perftools-dev"
 if [ "${ONRAMP_DEPS:-}" != "build" ]; then
 	# test-only tools: the browser, node for the browser test, wrk for benchmarks,
 	# clang for fuzzing
