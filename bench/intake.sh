@@ -151,7 +151,7 @@ kill -TERM "$serve_pid"
 wait "$serve_pid" || { echo "bench: onramp serve failed on SIGTERM:" >&2; tail -n 20 "$d/stderr" >&2; exit 1; }
 serve_pid=""
 q() { sqlite3 -readonly "$d/onramp.db" "$1"; }
-stored=$(q "SELECT count(*) FROM intake_submissions")
+stored=$(q "SELECT count(*) FROM submissions WHERE form_id IS NOT NULL")
 people=$(q "SELECT count(*) FROM people")
 counted=$(q "SELECT value FROM intake_counters WHERE name = 'people'")
 leads_counted=$(q "SELECT sum(value) FROM intake_counters WHERE name = 'form_leads'")

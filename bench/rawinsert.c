@@ -6,8 +6,11 @@
  * migrate` (so the same tables, indexes and counter triggers).
  *
  * A lead here is what a new person costs the intake path: a people row, an
- * email, a phone, one people_fts_log row (the search index's log), the
- * submission and its intake link, the pipeline entry and its stage event.
+ * email, a phone, one people_fts_log row (the search index's log, carrying
+ * the new person's search text), the submission with its form link, the
+ * pipeline entry and its stage event; every 4,096 leads the submissions
+ * join their forms' lists (form_submissions) in one sorted statement, as
+ * onramp's writer does (store_intake.c).
  * The compliance counters are written as onramp's writer writes them
  * (store_counters.c): the schema's per-row triggers off on this
  * connection, and each counter that changed upserted once per transaction.
@@ -18,13 +21,14 @@
  * its own file beside the database (DB-search, attached as schema
  * "search": people_fts and search_state), written concurrently by an
  * indexer thread with its own connection, which reads the database and
- * writes only that file (WAL, synchronous=FULL). It takes the log rows
- * after its position, up to 4,096 at a time (LIMIT_SEARCH_QUEUE_CHUNK),
- * deletes and re-inserts those people's rows with the text
- * store_people_fts_refresh() builds (name "first last [preferred]";
- * contact " email" per email, then per phone its digits, the last ten of
- * an 11-digit number starting with 1, and the last seven; zip), and stores
- * its new position in the same transaction; back to back while there is
+ * writes only that file (WAL; synchronous=NORMAL, as onramp's index commits
+ * between its sync points). It takes the log rows after its position, up
+ * to 4,096 at a time (LIMIT_SEARCH_QUEUE_CHUNK), inserts the people new to
+ * the index from the text their log rows carry (name "first last";
+ * contact " email", then the phone's digits, the last ten of an 11-digit
+ * number starting with 1, and the last seven; zip: the text
+ * store_people_search_text() builds), and stores its new position in the
+ * same transaction; back to back while there is
  * log to take, a 50 ms nap when there is none. The main thread trims the
  * log below the position the indexer reported, inside its own
  * transactions, once 4,096 more rows were indexed (one row stays, as in
@@ -113,21 +117,13 @@ static const char raw_search_schema[] =
 #define RAW_LOGGED_PEOPLE \
 	"(SELECT person_id FROM main.people_fts_log WHERE seq > ?1 AND seq <= ?2)"
 static const char raw_index_delete_sql[] =
-	"DELETE FROM search.people_fts WHERE rowid IN " RAW_LOGGED_PEOPLE;
+	"DELETE FROM search.people_fts WHERE rowid IN " RAW_LOGGED_PEOPLE
+	" AND rowid <= (SELECT coalesce(max(rowid), 0) FROM search.people_fts)";
+/* Every benchmark lead is a new person whose log row carries their text. */
 static const char raw_index_insert_sql[] =
 	"INSERT INTO search.people_fts (rowid, name, contact, zip)"
-	" SELECT p.id,"
-	"  coalesce(p.first_name, '') || ' ' || coalesce(p.last_name, '')"
-	"   || coalesce(' ' || p.preferred_name, ''),"
-	"  coalesce((SELECT group_concat(' ' || email, '') FROM (SELECT email"
-	"    FROM main.person_emails WHERE person_id = p.id ORDER BY created_at, email)), '')"
-	"  || coalesce((SELECT group_concat(t, '') FROM (SELECT ' ' || substr(phone, 2)"
-	"    || CASE WHEN length(phone) = 12 AND substr(phone, 2, 1) = '1'"
-	"            THEN ' ' || substr(phone, 3) ELSE '' END"
-	"    || CASE WHEN length(phone) > 8 THEN ' ' || substr(phone, -7) ELSE '' END AS t"
-	"    FROM main.person_phones WHERE person_id = p.id ORDER BY created_at, phone)), ''),"
-	"  coalesce(p.zip, '')"
-	" FROM main.people p WHERE p.id IN " RAW_LOGGED_PEOPLE " ORDER BY p.id";
+	" SELECT person_id, name, contact, zip FROM main.people_fts_log"
+	" WHERE seq > ?1 AND seq <= ?2 ORDER BY person_id";
 
 struct raw_indexer {
 	sqlite3         *db;        /* the indexer's connection: reads DB, writes DB-search */
@@ -163,7 +159,7 @@ static void raw_indexer_open(struct raw_indexer *ix, const char *path)
 	sqlite3_bind_text(s, 1, search, -1, SQLITE_TRANSIENT);
 	raw_step(ix->db, s);
 	sqlite3_finalize(s);
-	raw_exec(ix->db, "PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=FULL;"
+	raw_exec(ix->db, "PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=NORMAL;"
 	                 " PRAGMA search.cache_size=-32768;");
 	s = raw_prepare(ix->db, "SELECT count(*) FROM main.people");
 	if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int64(s, 0) != 0) {
@@ -335,14 +331,15 @@ static long long raw_indexer_position(struct raw_indexer *ix)
 int main(int argc, char **argv)
 {
 	sqlite3 *db;
-	sqlite3_stmt *person, *email, *phone, *sub, *link, *count, *entry, *event, *logrow, *trim;
+	sqlite3_stmt *person, *email, *phone, *sub, *list, *listed_upto, *count, *entry, *event;
+	sqlite3_stmt *logrow, *trim;
 	static struct raw_indexer ix;
 	double start, seconds, elapsed;
-	long long rows = 0, id, sub_id, batch = 256, i, stage, indexed, trimmed = 0;
+	long long rows = 0, id, batch = 256, i, stage, indexed, trimmed = 0, listed = 0;
 	static long long form_ids[RAW_FORMS_MAX], form_count[RAW_FORMS_MAX];
 	long long partner_count[RAW_PARTNERS], nforms = 300, f;
 	char partner[32];
-	char text[128], tel[32];
+	char text[128], tel[32], contact[256];
 	char *end;
 
 	if (argc < 3) {
@@ -394,17 +391,22 @@ int main(int argc, char **argv)
 	email = raw_prepare(db, "INSERT INTO person_emails (email, person_id, created_at) VALUES (?, ?, ?)");
 	phone = raw_prepare(db, "INSERT INTO person_phones (phone, person_id, created_at) VALUES (?, ?, ?)");
 	sub = raw_prepare(db, "INSERT INTO submissions (person_id, kind, status, source, payload,"
-	                      " received_at) VALUES (?, 'intake', 'accepted', 'bench', ?, ?)");
-	link = raw_prepare(db, "INSERT INTO intake_submissions (submission_id, form_id, partner,"
-	                       " custom, received_at) VALUES (?, ?, ?,"
-	                       " '{\"utm_source\":\"bench\"}', ?)");
+	                      " received_at, form_id, partner, custom) VALUES (?, 'intake', 'accepted',"
+	                      " 'bench', ?, ?, ?, ?, '{\"utm_source\":\"bench\"}')");
+	list = raw_prepare(db, "INSERT OR IGNORE INTO form_submissions (form_id, submission_id)"
+	                       " SELECT form_id, id FROM submissions WHERE id > ?1"
+	                       " AND form_id IS NOT NULL ORDER BY form_id, id");
+	listed_upto = raw_prepare(db, "UPDATE intake_index_state SET v = (SELECT max(id) FROM"
+	                              " submissions) WHERE k = 'form_submissions_upto'"
+	                              " RETURNING v");
 	count = raw_prepare(db, "INSERT INTO intake_counters (name, bucket, value) VALUES (?, ?, ?)"
 	                        " ON CONFLICT (name, bucket) DO UPDATE SET value = value + excluded.value");
 	entry = raw_prepare(db, "INSERT INTO person_pipeline (person_id, stage_id, stage_since,"
 	                        " max_position, signup_month, entered_at) VALUES (?, ?, ?, 1, '2026-12', ?)");
 	event = raw_prepare(db, "INSERT INTO stage_events (person_id, from_stage_id, to_stage_id, at,"
 	                        " reason) VALUES (?, NULL, ?, ?, 'signup')");
-	logrow = raw_prepare(db, "INSERT INTO people_fts_log (person_id) VALUES (?)");
+	logrow = raw_prepare(db, "INSERT INTO people_fts_log (person_id, name, contact, zip)"
+	                         " VALUES (?, 'Bench Lead', ?, '94612')");
 	trim = raw_prepare(db, "DELETE FROM people_fts_log WHERE seq < ?");
 	{
 		sqlite3_stmt *first = raw_prepare(db, "SELECT id FROM pipeline_stages WHERE active = 1"
@@ -430,6 +432,14 @@ int main(int argc, char **argv)
 			raw_step(db, trim);
 			trimmed = indexed;
 		}
+		/* the submissions join their forms' lists 4,096 at a time */
+		if (rows - listed >= 4096) {
+			sqlite3_bind_int64(list, 1, listed);
+			raw_step(db, list);
+			if (sqlite3_step(listed_upto) == SQLITE_ROW)
+				listed = sqlite3_column_int64(listed_upto, 0);
+			sqlite3_reset(listed_upto);
+		}
 		memset(form_count, 0, sizeof(form_count));
 		memset(partner_count, 0, sizeof(partner_count));
 		for (i = 0; i < batch; i++, rows++) {
@@ -454,26 +464,21 @@ int main(int argc, char **argv)
 			sqlite3_bind_int64(phone, 2, id);
 			sqlite3_bind_int64(phone, 3, at);
 			raw_step(db, phone);
+			snprintf(contact, sizeof(contact), " %s %s %s %s", text, tel + 1, tel + 2,
+			         tel + strlen(tel) - 7);
 			sqlite3_bind_int64(logrow, 1, id);
+			sqlite3_bind_text(logrow, 2, contact, -1, SQLITE_TRANSIENT);
 			raw_step(db, logrow);
-			sqlite3_bind_int64(sub, 1, id);
-			sqlite3_bind_text(sub, 2, "{\"email\":\"x\",\"first_name\":\"Bench\"}", -1, SQLITE_STATIC);
-			sqlite3_bind_int64(sub, 3, at);
-			if (sqlite3_step(sub) != SQLITE_DONE) {
-				fprintf(stderr, "rawinsert: %s\n", sqlite3_errmsg(db));
-				return 1;
-			}
-			sub_id = sqlite3_last_insert_rowid(db);
-			sqlite3_reset(sub);
-			sqlite3_bind_int64(link, 1, sub_id);
 			f = rand() % nforms;
 			form_count[f]++;
 			partner_count[f % RAW_PARTNERS]++;
 			snprintf(partner, sizeof(partner), "Partner %lld", f % RAW_PARTNERS);
-			sqlite3_bind_int64(link, 2, form_ids[f]);
-			sqlite3_bind_text(link, 3, partner, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(link, 4, at);
-			raw_step(db, link);
+			sqlite3_bind_int64(sub, 1, id);
+			sqlite3_bind_text(sub, 2, "{\"email\":\"x\",\"first_name\":\"Bench\"}", -1, SQLITE_STATIC);
+			sqlite3_bind_int64(sub, 3, at);
+			sqlite3_bind_int64(sub, 4, form_ids[f]);
+			sqlite3_bind_text(sub, 5, partner, -1, SQLITE_TRANSIENT);
+			raw_step(db, sub);
 			sqlite3_bind_int64(entry, 1, id);
 			sqlite3_bind_int64(entry, 2, stage);
 			sqlite3_bind_int64(entry, 3, at);
@@ -528,7 +533,8 @@ int main(int argc, char **argv)
 	sqlite3_finalize(email);
 	sqlite3_finalize(phone);
 	sqlite3_finalize(sub);
-	sqlite3_finalize(link);
+	sqlite3_finalize(list);
+	sqlite3_finalize(listed_upto);
 	sqlite3_finalize(count);
 	sqlite3_finalize(entry);
 	sqlite3_finalize(event);

@@ -824,8 +824,9 @@ static int intake_hook_after(struct db_conn *c, void *arg, const struct signup_r
 	struct intake_hook_arg *h = arg;
 	int rc;
 
-	rc = store_intake_link_insert(c, r->submission_id, h->form_id, h->partner, h->custom, h->tags,
-	                              h->at);
+	/* the submission holds its form link; the form's list of them
+	 * follows (in bulk on SQLite) */
+	rc = store_intake_form_list_add(c, h->form_id, r->submission_id);
 	if (rc < 0 || h->idem_key == NULL)
 		return rc;
 	return store_intake_idem_insert(c, h->form_id, h->idem_key, r->person_id, r->submission_id,
@@ -976,6 +977,10 @@ static int intake_store_start(struct db *db, const struct keys *keys, const stru
 	p->meta.ip_hash = ip_hash;
 	p->meta.received_at = p->h.at;
 	p->meta.hook = &p->hook;
+	p->meta.form_id = form->id;
+	p->meta.partner = form->owner ? form->owner : "";
+	p->meta.custom = p->custom_text;
+	p->meta.tags = form->tags_text;
 	if (people_signup_start(db, keys, p->person, input, &p->meta, intake_signup_written, p,
 	                        &p->signup) < 0)
 		goto fail;

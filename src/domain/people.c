@@ -533,6 +533,10 @@ static int people_submission_prepare(const struct keys *keys, json_t *raw,
 	sub->sensitive_len = sealed_len;
 	sub->ip_hash = meta->ip_hash;
 	sub->received_at = meta->received_at > 0 ? meta->received_at : people_now();
+	sub->form_id = meta->form_id;
+	sub->partner = meta->partner;
+	sub->custom = meta->custom;
+	sub->tags = meta->tags;
 	rc = 0;
 fail:
 	json_decref(plain);

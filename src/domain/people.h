@@ -51,6 +51,12 @@ struct signup_meta {
 	long long   received_at; /* seconds since the epoch; 0 means now (demo data sets a past time) */
 	const struct signup_hook *hook; /* NULL for none */
 	int         send_mail;  /* queue the confirmation (+ welcome series when new): public forms */
+	/* intake: the submission's form, partner, custom fields and tags (JSON
+	 * texts), stored with it; 0 / NULL for other submissions */
+	long long   form_id;
+	const char *partner;
+	const char *custom;
+	const char *tags;
 };
 
 enum signup_outcome {

@@ -132,6 +132,7 @@
 #define LIMIT_DB_BUSY_TIMEOUT_MS     5000
 #define LIMIT_DB_GROUP_MAX           512           /* jobs per group commit */
 #define LIMIT_DB_DEFERRED            1024          /* deferred writes per group (db_write_defer); more run at once */
+#define LIMIT_INTAKE_FORM_LIST_AT    4096          /* SQLite: submissions join their forms' lists this many at a time */
 #define LIMIT_SEARCH_QUEUE_CHUNK     4096          /* SQLite: the most log rows (or people, rebuilding) one index commit takes */
 #define LIMIT_SEARCH_CATCH_UP_MS     5000          /* a search waits at most this long for the index to catch up */
 #define LIMIT_DB_GROUP_MAX_PG        64            /* PostgreSQL: jobs per group (one savepoint each;

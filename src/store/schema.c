@@ -266,5 +266,7 @@ const struct migration migrations[] = {
 	  schema_v11_stage_events_from },
 	{ 12, "search index beside the database, fed by a log", schema_v12_search_log_sqlite,
 	  schema_v12_search_log_postgres },
+	{ 13, "intake: the form link in the submission, the form's list in bulk",
+	  schema_v13_intake_fold_sqlite, schema_v13_intake_fold_postgres },
 };
 const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -2,8 +2,9 @@
  * schema_intake.c — migration 3: the universal lead intake.
  *
  * intake_forms is the registry (a form's key is stored only as a hash; its
- * optional shared secret sealed). intake_submissions ties a submission to
- * its form and partner and keeps the payload's unmapped (custom) fields.
+ * optional shared secret sealed). intake_submissions tied a submission to
+ * its form and partner and kept the payload's unmapped (custom) fields;
+ * since migration 13 (below) the submission holds them itself.
  * intake_idempotency makes a retried post count once: one row per
  * (form, Idempotency-Key), written in the same job as the lead.
  * rejected_leads keeps what failed validation, sealed, for fix-and-replay.
@@ -240,3 +241,79 @@ const char schema_intake_postgres[] =
 	" END $f$;"
 	"CREATE TRIGGER intake_count_rejected AFTER INSERT ON rejected_leads"
 	" FOR EACH ROW EXECUTE FUNCTION intake_count_rejected();";
+
+/* Migration 13: a lead's form link lives in its submission (form_id,
+ * partner, custom, tags), one row and one statement fewer per lead; the
+ * list of a form's submissions is form_submissions, which SQLite's writer
+ * fills in bulk (store_intake.c: thousands of rows sorted by form touch a
+ * few hundred pages, where one row per lead touched a page of its own per
+ * lead) and PostgreSQL row by row; intake_index_state says how far the
+ * bulk has got. The counting triggers move with the rows. */
+const char schema_v13_intake_fold_sqlite[] =
+	"ALTER TABLE submissions ADD COLUMN form_id INTEGER REFERENCES intake_forms(id);"
+	"ALTER TABLE submissions ADD COLUMN partner TEXT;"
+	"ALTER TABLE submissions ADD COLUMN custom TEXT;"
+	"ALTER TABLE submissions ADD COLUMN tags TEXT;"
+	"UPDATE submissions SET form_id = i.form_id, partner = i.partner, custom = i.custom,"
+	" tags = i.tags FROM intake_submissions i WHERE i.submission_id = submissions.id;"
+	"DROP TRIGGER intake_count_form_ins;"
+	"DROP TRIGGER intake_count_form_del;"
+	"DROP TABLE intake_submissions;"
+	"CREATE TABLE form_submissions ("
+	" form_id INTEGER NOT NULL,"
+	" submission_id INTEGER NOT NULL,"
+	" PRIMARY KEY (form_id, submission_id)) WITHOUT ROWID;"
+	"INSERT INTO form_submissions (form_id, submission_id)"
+	" SELECT form_id, id FROM submissions WHERE form_id IS NOT NULL ORDER BY form_id, id;"
+	"CREATE TABLE intake_index_state (k TEXT PRIMARY KEY, v INTEGER NOT NULL);"
+	"INSERT INTO intake_index_state (k, v)"
+	" SELECT 'form_submissions_upto', coalesce(max(id), 0) FROM submissions;"
+	"CREATE TRIGGER intake_count_form_ins AFTER INSERT ON submissions"
+	" WHEN NEW.form_id IS NOT NULL BEGIN"
+	" INSERT INTO intake_counters (name, bucket, value)"
+	" VALUES ('form_leads', CAST(NEW.form_id AS TEXT), 1)"
+	" ON CONFLICT (name, bucket) DO UPDATE SET value = value + 1;"
+	" INSERT INTO intake_counters (name, bucket, value) VALUES ('partner_leads', NEW.partner, 1)"
+	" ON CONFLICT (name, bucket) DO UPDATE SET value = value + 1; END;"
+	"CREATE TRIGGER intake_count_form_del AFTER DELETE ON submissions"
+	" WHEN OLD.form_id IS NOT NULL BEGIN"
+	" UPDATE intake_counters SET value = value - 1"
+	" WHERE name = 'form_leads' AND bucket = CAST(OLD.form_id AS TEXT);"
+	" UPDATE intake_counters SET value = value - 1"
+	" WHERE name = 'partner_leads' AND bucket = OLD.partner; END;";
+
+const char schema_v13_intake_fold_postgres[] =
+	"ALTER TABLE submissions ADD COLUMN form_id BIGINT REFERENCES intake_forms(id),"
+	" ADD COLUMN partner TEXT, ADD COLUMN custom TEXT, ADD COLUMN tags TEXT;"
+	"UPDATE submissions s SET form_id = i.form_id, partner = i.partner, custom = i.custom,"
+	" tags = i.tags FROM intake_submissions i WHERE i.submission_id = s.id;"
+	"DROP TRIGGER intake_count_form ON intake_submissions;"
+	"DROP TABLE intake_submissions;"
+	"CREATE TABLE form_submissions ("
+	" form_id BIGINT NOT NULL,"
+	" submission_id BIGINT NOT NULL,"
+	" PRIMARY KEY (form_id, submission_id));"
+	"INSERT INTO form_submissions (form_id, submission_id)"
+	" SELECT form_id, id FROM submissions WHERE form_id IS NOT NULL;"
+	"CREATE TABLE intake_index_state (k TEXT PRIMARY KEY, v BIGINT NOT NULL);"
+	"INSERT INTO intake_index_state (k, v) VALUES ('form_submissions_upto', 0);"
+	"CREATE OR REPLACE FUNCTION intake_count_form() RETURNS trigger LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  IF TG_OP = 'INSERT' THEN"
+	"   IF NEW.form_id IS NOT NULL THEN"
+	"    INSERT INTO intake_counters (name, bucket, value)"
+	"    VALUES ('form_leads', CAST(NEW.form_id AS TEXT), 1)"
+	"    ON CONFLICT (name, bucket) DO UPDATE SET value = intake_counters.value + 1;"
+	"    INSERT INTO intake_counters (name, bucket, value) VALUES ('partner_leads', NEW.partner, 1)"
+	"    ON CONFLICT (name, bucket) DO UPDATE SET value = intake_counters.value + 1;"
+	"   END IF;"
+	"  ELSIF OLD.form_id IS NOT NULL THEN"
+	"   UPDATE intake_counters SET value = value - 1"
+	"   WHERE name = 'form_leads' AND bucket = CAST(OLD.form_id AS TEXT);"
+	"   UPDATE intake_counters SET value = value - 1"
+	"   WHERE name = 'partner_leads' AND bucket = OLD.partner;"
+	"  END IF;"
+	"  RETURN NULL;"
+	" END $f$;"
+	"CREATE TRIGGER intake_count_form AFTER INSERT OR DELETE ON submissions"
+	" FOR EACH ROW EXECUTE FUNCTION intake_count_form();";

@@ -53,10 +53,20 @@ const struct schema_table schema_tables[] = {
 	COPY_TABLE("person_choices", SCHEMA_COPY_EMPTY, "itt",
 	           "person_id, field, code",
 	           "?, ?, ?", "person_id, field, code"),
-	COPY_TABLE_ID("submissions", SCHEMA_COPY_EMPTY, "iittttttbti",
+	COPY_TABLE_ID("intake_forms", SCHEMA_COPY_EMPTY, "itttttbttiiii",
+	           "id, name, owner, key_hash, key_hint, auth, secret, mapping, tags, "
+	           "rate_per_minute, active, created_at, updated_at",
+	           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?", "id"),
+	COPY_TABLE_ID("submissions", SCHEMA_COPY_EMPTY, "iittttttbtiittt",
 	           "id, person_id, kind, status, hold_reason, source, ref_code, "
-	           "payload, sensitive, ip_hash, received_at",
-	           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?", "id"),
+	           "payload, sensitive, ip_hash, received_at, form_id, partner, custom, tags",
+	           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?", "id"),
+	COPY_TABLE("form_submissions", SCHEMA_COPY_EMPTY, "ii",
+	           "form_id, submission_id",
+	           "?, ?", "form_id, submission_id"),
+	COPY_TABLE("intake_index_state", SCHEMA_COPY_REPLACE, "ti",
+	           "k, v",
+	           "?, ?", "k"),
 	COPY_TABLE_ID("duplicate_flags", SCHEMA_COPY_EMPTY, "iiiittiii",
 	           "id, person_a, person_b, submission_id, reason, status, "
 	           "created_at, resolved_at, resolved_by",
@@ -77,13 +87,6 @@ const struct schema_table schema_tables[] = {
 	           "id, at, user_id, action, entity, entity_id, before, after, "
 	           "prev_hash, hash",
 	           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?", "id"),
-	COPY_TABLE_ID("intake_forms", SCHEMA_COPY_EMPTY, "itttttbttiiii",
-	           "id, name, owner, key_hash, key_hint, auth, secret, mapping, tags, "
-	           "rate_per_minute, active, created_at, updated_at",
-	           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?", "id"),
-	COPY_TABLE("intake_submissions", SCHEMA_COPY_EMPTY, "iittti",
-	           "submission_id, form_id, partner, custom, tags, received_at",
-	           "?, ?, ?, ?, ?, ?", "submission_id"),
 	COPY_TABLE("intake_idempotency", SCHEMA_COPY_EMPTY, "itiii",
 	           "form_id, key, person_id, submission_id, created_at",
 	           "?, ?, ?, ?, ?", "form_id, key"),

@@ -1,8 +1,10 @@
 /*
  * store_counters.c — the compliance counters on SQLite's writer, counted
  * in memory from the preupdate hook and written once per group. See
- * store_counters.h for the why; the rules below are migration 3's
- * triggers (schema_intake.c): the same rows, conditions and buckets.
+ * store_counters.h for the why; the rules below are the triggers of
+ * migrations 3 and 13 (schema_intake.c): the same rows, conditions and
+ * buckets. A schema before migration 13 lacks the columns they read, so
+ * its own triggers count.
  *
  * The log is append-only within a group (so a savepoint's rollback is a
  * truncation); entries name their counter and keep their bucket text, with
@@ -53,8 +55,8 @@ enum counter_col { COL_SUB_STATUS, COL_SUB_RECEIVED, COL_LINK_FORM, COL_LINK_PAR
 static const struct { const char *table, *column; } counter_cols[COL_COUNT] = {
 	{ "submissions", "status" },
 	{ "submissions", "received_at" },
-	{ "intake_submissions", "form_id" },
-	{ "intake_submissions", "partner" },
+	{ "submissions", "form_id" },
+	{ "submissions", "partner" },
 	{ "rejected_leads", "form_id" },
 };
 
@@ -207,16 +209,24 @@ static void counters_change(void *arg, struct db_conn *c, enum db_row_op op, con
 	} else if (strcmp(table, "person_phones") == 0) {
 		counters_log(sc, CN_PHONES, "", 0, d);
 	} else if (strcmp(table, "submissions") == 0) {
-		/* WHEN status = 'accepted' */
-		if ((text = counters_col_text(sc, c, COL_SUB_STATUS)) == NULL ||
-		    strcmp(text, "accepted") != 0 ||
-		    counters_col_int(sc, c, COL_SUB_RECEIVED, &v) < 0)
+		/* intake_count_leads_*: WHEN status = 'accepted' */
+		if ((text = counters_col_text(sc, c, COL_SUB_STATUS)) == NULL)
 			return;
-		counters_log(sc, CN_LEADS, "", 0, d);
-		counters_log_int(sc, CN_LEADS_DAY, v / 86400, d);
-	} else if (strcmp(table, "intake_submissions") == 0) {
-		if (counters_col_int(sc, c, COL_LINK_FORM, &v) < 0 ||
-		    (text = counters_col_text(sc, c, COL_LINK_PARTNER)) == NULL)
+		if (strcmp(text, "accepted") == 0) {
+			if (counters_col_int(sc, c, COL_SUB_RECEIVED, &v) < 0)
+				return;
+			counters_log(sc, CN_LEADS, "", 0, d);
+			counters_log_int(sc, CN_LEADS_DAY, v / 86400, d);
+		}
+		/* intake_count_form_*: WHEN form_id IS NOT NULL (an intake lead,
+		 * whose partner is then set too) */
+		if (db_row_text(c, sc->col[COL_LINK_PARTNER], &text) < 0) {
+			sc->failed = 1;
+			return;
+		}
+		if (text == NULL)
+			return;
+		if (counters_col_int(sc, c, COL_LINK_FORM, &v) < 0)
 			return;
 		counters_log_int(sc, CN_FORM_LEADS, v, d);
 		counters_log(sc, CN_PARTNER_LEADS, text, strlen(text), d);

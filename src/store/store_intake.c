@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/limits.h"
 #include "store/sql.h"
 
 static int store_intake_step_error(int rc)
@@ -281,20 +282,49 @@ fail:
 
 /* ---- a lead's own rows ---- */
 
-int store_intake_link_insert(struct db_conn *c, long long submission_id, long long form_id,
-                             const char *partner, const char *custom, const char *tags,
-                             long long at)
+/* SQLite's bulk job at the end of a group (db_write_defer): once
+ * LIMIT_INTAKE_FORM_LIST_AT submissions wait, they join form_submissions
+ * in one statement, sorted by form, so each form's page is written once
+ * for all of them. SQLite's single writer commits ids in order, so the
+ * watermark (intake_index_state) is exact. */
+static int store_intake_form_list_due(struct db_conn *c, long long key)
 {
-	struct db_stmt *s = db_prepare(c,
-		"INSERT INTO intake_submissions (submission_id, form_id, partner, custom, tags,"
-		" received_at) VALUES (?, ?, ?, ?, ?, ?)");
+	long long upto = 0, last = 0;
+	struct db_stmt *s;
+	int rc;
 
-	if (s == NULL)
+	(void)key;
+	if ((rc = db_step_int(db_prepare(c, "SELECT v FROM intake_index_state"
+	                                    " WHERE k = 'form_submissions_upto'"), &upto)) < 0 ||
+	    (rc = db_step_int(db_prepare(c, "SELECT coalesce(max(id), 0) FROM submissions"),
+	                      &last)) < 0)
+		return rc;
+	if (last - upto < LIMIT_INTAKE_FORM_LIST_AT)
+		return 0;
+	/* (OR IGNORE: after a copy-data the list may hold some already) */
+	s = db_prepare(c, "INSERT OR IGNORE INTO form_submissions (form_id, submission_id)"
+	                  " SELECT form_id, id FROM submissions WHERE id > ?1 AND id <= ?2"
+	                  " AND form_id IS NOT NULL ORDER BY form_id, id");
+	if (s == NULL || db_bind_int(s, 1, upto) != DB_OK || db_bind_int(s, 2, last) != DB_OK) {
+		db_done(s);
 		return DB_ERROR;
-	if (db_bind_int(s, 1, submission_id) != DB_OK || db_bind_int(s, 2, form_id) != DB_OK ||
-	    db_bind_text(s, 3, partner ? partner : "") != DB_OK ||
-	    db_bind_text(s, 4, custom) != DB_OK || db_bind_text(s, 5, tags) != DB_OK ||
-	    db_bind_int(s, 6, at) != DB_OK) {
+	}
+	if ((rc = store_intake_run(s)) < 0)
+		return rc;
+	return db_exec_cached_int(c, "UPDATE intake_index_state SET v = ?"
+	                             " WHERE k = 'form_submissions_upto'", last);
+}
+
+int store_intake_form_list_add(struct db_conn *c, long long form_id, long long submission_id)
+{
+	struct db_stmt *s;
+
+	if (db_conn_dialect(c) == DB_DIALECT_SQLITE)
+		return db_write_defer(c, store_intake_form_list_due, 0);
+	/* PostgreSQL: row by row (nodes' ids may commit out of order) */
+	s = db_prepare(c, "INSERT INTO form_submissions (form_id, submission_id) VALUES (?, ?)");
+	if (s == NULL || db_bind_int(s, 1, form_id) != DB_OK ||
+	    db_bind_int(s, 2, submission_id) != DB_OK) {
 		db_done(s);
 		return DB_ERROR;
 	}
@@ -345,11 +375,23 @@ int store_intake_idem_insert(struct db_conn *c, long long form_id, const char *k
 
 int store_intake_recent(struct db_conn *c, long long form_id, int limit, json_t **rows)
 {
-	struct db_stmt *s = db_prepare(c,
-		"SELECT i.submission_id, s.person_id, p.first_name, p.last_name, i.received_at,"
-		" i.custom FROM intake_submissions i JOIN submissions s ON s.id = i.submission_id"
+	/* The form's list, and on SQLite the submissions newer than the
+	 * list's watermark (at most LIMIT_INTAKE_FORM_LIST_AT and a group:
+	 * a short walk back from the newest id). PostgreSQL's list is whole. */
+	struct db_stmt *s = db_conn_dialect(c) == DB_DIALECT_POSTGRES ? db_prepare(c,
+		"SELECT s.id, s.person_id, p.first_name, p.last_name, s.received_at, s.custom"
+		" FROM form_submissions f JOIN submissions s ON s.id = f.submission_id"
 		" LEFT JOIN people p ON p.id = s.person_id"
-		" WHERE i.form_id = ? ORDER BY i.received_at DESC, i.submission_id DESC LIMIT ?");
+		" WHERE f.form_id = ?1 ORDER BY f.submission_id DESC LIMIT ?2") : db_prepare(c,
+		"SELECT s.id, s.person_id, p.first_name, p.last_name, s.received_at, s.custom"
+		" FROM submissions s LEFT JOIN people p ON p.id = s.person_id"
+		" WHERE s.id IN ("
+		"  SELECT id FROM (SELECT id FROM submissions WHERE form_id = ?1 AND id >"
+		"   (SELECT v FROM intake_index_state WHERE k = 'form_submissions_upto')"
+		"   ORDER BY id DESC LIMIT ?2) t"
+		"  UNION ALL SELECT submission_id FROM (SELECT submission_id FROM form_submissions"
+		"   WHERE form_id = ?1 ORDER BY submission_id DESC LIMIT ?2) u)"
+		" ORDER BY s.id DESC LIMIT ?2");
 	json_t *arr = NULL, *row;
 	const char *first, *last;
 	int rc;
@@ -570,9 +612,9 @@ int store_intake_recount(struct db_conn *c, json_t **rows)
 		" UNION ALL SELECT 'leads_day', CAST(received_at / 86400 AS TEXT), COUNT(*)"
 		"  FROM submissions WHERE status = 'accepted' GROUP BY received_at / 86400"
 		" UNION ALL SELECT 'form_leads', CAST(form_id AS TEXT), COUNT(*)"
-		"  FROM intake_submissions GROUP BY form_id"
+		"  FROM submissions WHERE form_id IS NOT NULL GROUP BY form_id"
 		" UNION ALL SELECT 'partner_leads', partner, COUNT(*)"
-		"  FROM intake_submissions GROUP BY partner"
+		"  FROM submissions WHERE form_id IS NOT NULL GROUP BY partner"
 		" UNION ALL SELECT 'form_rejected', CAST(form_id AS TEXT), COUNT(*)"
 		"  FROM rejected_leads GROUP BY form_id"
 		") t WHERE value <> 0 ORDER BY name, bucket"), rows);

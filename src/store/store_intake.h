@@ -77,10 +77,11 @@ int store_intake_forms_list(struct db_conn *c, json_t **rows);
 
 /* ---- a lead's own rows ---- */
 
-/* Links submission_id to its form (custom and tags are JSON text or NULL). */
-int store_intake_link_insert(struct db_conn *c, long long submission_id, long long form_id,
-                             const char *partner, const char *custom, const char *tags,
-                             long long at);
+/* Inside the job that stored submission_id (with its form link): puts it
+ * on form_id's list of submissions — on SQLite in bulk at the end of a
+ * group once enough wait (store_intake_recent reads the rest straight from
+ * the submissions), on PostgreSQL at once. 0 or < 0. */
+int store_intake_form_list_add(struct db_conn *c, long long form_id, long long submission_id);
 /* Finds (form_id, key). Returns 1 and the first answer's ids, 0, or < 0. */
 int store_intake_idem_find(struct db_conn *c, long long form_id, const char *key,
                            long long *person_id, long long *submission_id);

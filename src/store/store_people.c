@@ -819,7 +819,8 @@ int store_people_absorb(struct db_conn *c, long long keep, long long drop, long 
 
 #define STORE_SUBMISSION_INSERT \
 	"INSERT INTO submissions (person_id, kind, status, hold_reason, source, ref_code," \
-	" payload, sensitive, ip_hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	" payload, sensitive, ip_hash, received_at, form_id, partner, custom, tags)" \
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 int store_submission_insert(struct db_conn *c, const struct store_submission *sub, long long *id)
 {
@@ -840,6 +841,10 @@ int store_submission_insert(struct db_conn *c, const struct store_submission *su
 	bad |= db_bind_blob(s, 8, sub->sensitive_len ? sub->sensitive : NULL, sub->sensitive_len) != DB_OK;
 	bad |= db_bind_text(s, 9, sub->ip_hash) != DB_OK;
 	bad |= db_bind_int(s, 10, sub->received_at) != DB_OK;
+	bad |= store_people_bind_id(s, 11, sub->form_id) != DB_OK;
+	bad |= db_bind_text(s, 12, sub->partner) != DB_OK;
+	bad |= db_bind_text(s, 13, sub->custom) != DB_OK;
+	bad |= db_bind_text(s, 14, sub->tags) != DB_OK;
 	if (bad) {
 		db_done(s);
 		return DB_ERROR;

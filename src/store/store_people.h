@@ -145,6 +145,12 @@ struct store_submission {
 	size_t      sensitive_len;
 	const char *ip_hash;
 	long long   received_at;
+	/* an intake lead's (0 / NULL otherwise): its form, the form's owner,
+	 * the unmapped fields and the form's tags (JSON texts) */
+	long long   form_id;
+	const char *partner;
+	const char *custom;
+	const char *tags;
 };
 
 /* Inserts s (s->id ignored). Sets *id. */

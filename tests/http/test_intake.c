@@ -176,9 +176,9 @@ static void test_json_mapping_and_custom_fields(void **state)
 	                             "+15105550171"), id);
 	/* unmapped fields are kept, as sent */
 	assert_int_equal(harness_db_text(srv,
-	                 "SELECT i.custom FROM intake_submissions i JOIN submissions s"
-	                 " ON s.id = i.submission_id JOIN person_emails e ON e.person_id = s.person_id"
-	                 " WHERE e.email = ?1", "marisol.quintero@example.org", text, sizeof(text)), 0);
+	                 "SELECT s.custom FROM submissions s"
+	                 " JOIN person_emails e ON e.person_id = s.person_id"
+	                 " WHERE s.form_id IS NOT NULL AND e.email = ?1", "marisol.quintero@example.org", text, sizeof(text)), 0);
 	assert_non_null(strstr(text, "\"favorite_issue\":\"libraries\""));
 	assert_non_null(strstr(text, "\"utm.campaign\":\"spring\""));
 	/* kind, source (first tag) and partner */
@@ -186,8 +186,8 @@ static void test_json_mapping_and_custom_fields(void **state)
 	                             " AND source = 'allies' AND person_id IN"
 	                             " (SELECT person_id FROM person_emails WHERE email = ?1)",
 	                             "marisol.quintero@example.org"), 1);
-	assert_int_equal(count_where("SELECT COUNT(*) FROM intake_submissions WHERE partner = ?1",
-	                             "Allies United"), 1);
+	assert_int_equal(count_where("SELECT COUNT(*) FROM submissions WHERE form_id IS NOT NULL"
+	                             " AND partner = ?1", "Allies United"), 1);
 	client_free(c);
 }
 
@@ -220,9 +220,9 @@ static void test_urlencoded_and_multipart(void **state)
 	assert_int_equal(count_where("SELECT consent_email FROM people WHERE id IN"
 	                             " (SELECT person_id FROM person_emails WHERE email = ?1)",
 	                             "ngozi.adeyemi@example.org"), 1);
-	assert_int_equal(harness_db_text(srv, "SELECT i.custom FROM intake_submissions i"
-	                 " JOIN submissions s ON s.id = i.submission_id JOIN person_emails e"
-	                 " ON e.person_id = s.person_id WHERE e.email = ?1",
+	assert_int_equal(harness_db_text(srv, "SELECT s.custom FROM submissions s"
+	                 " JOIN person_emails e ON e.person_id = s.person_id"
+	                 " WHERE s.form_id IS NOT NULL AND e.email = ?1",
 	                 "ngozi.adeyemi@example.org", text, sizeof(text)), 0);
 	assert_non_null(strstr(text, "\"how_heard\":\"a friend\""));
 
@@ -674,8 +674,8 @@ static void test_rejected_then_replayed(void **state)
 	assert_string_equal(client_location_path(staff), path);
 	assert_int_equal(harness_count_submissions(srv), subs + 1);
 	/* the custom field came along; the lead is closed and the replay audited */
-	assert_int_equal(count_where("SELECT COUNT(*) FROM intake_submissions WHERE custom LIKE ?1",
-	                             "%\"extra\":\"kept\"%"), 1);
+	assert_int_equal(count_where("SELECT COUNT(*) FROM submissions WHERE form_id IS NOT NULL"
+	                             " AND custom LIKE ?1", "%\"extra\":\"kept\"%"), 1);
 	assert_int_equal(count_where("SELECT COUNT(*) FROM rejected_leads WHERE status = 'replayed'"
 	                             " AND person_id IS NOT NULL", NULL), 1);
 	assert_int_equal(count_where("SELECT COUNT(*) FROM audit_log WHERE action = ?1",
