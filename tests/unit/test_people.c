@@ -30,6 +30,7 @@
 #include "domain/audit.h"
 #include "domain/auth.h"
 #include "domain/keys.h"
+#include "domain/intake.h"
 #include "domain/people.h"
 #include "domain/person.h"
 #include "domain/roles.h"
@@ -1059,6 +1060,73 @@ static void test_search_queue_drains(void **state)
 	assert_int_equal(q_int(fx, "SELECT count(*) FROM people_fts WHERE rowid = ?", res.person_id), 1);
 }
 
+/* A form's newest leads (intake_form_recent): the list SQLite's writer
+ * fills in bulk (store_intake.c) and the newer tail read from the
+ * submissions agree, in order, for two forms whose leads interleave. */
+static void test_form_list_bulk_and_tail(void **state)
+{
+	struct fixture *fx = *state;
+	struct intake_form_spec spec = { "Form A", "Partner A", "key", NULL, NULL, 600000, 1 };
+	char key[INTAKE_TOKEN_TEXT], secret[INTAKE_TOKEN_TEXT], err[256], sql[512];
+	struct intake_form *form = NULL;
+	struct intake_result r;
+	long long a = 0, b = 0, newest = 0, n;
+	json_t *payload, *rows = NULL;
+	size_t i;
+
+	spec.mapping = json_object();
+	assert_int_equal(intake_form_create(fx->db, &fx->keys, NULL, &spec, &a, key, secret, err,
+	                                    sizeof(err)), 0);
+	spec.name = "Form B";
+	assert_int_equal(intake_form_create(fx->db, &fx->keys, NULL, &spec, &b, key, secret, err,
+	                                    sizeof(err)), 0);
+	/* more leads than one bulk takes, alternating A and B */
+	snprintf(sql, sizeof(sql),
+	         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+	         " INSERT INTO submissions (kind, status, payload, received_at, form_id, partner)"
+	         " SELECT 'intake', 'accepted', '{}', 1600000000 + i,"
+	         " CASE i %% 2 WHEN 0 THEN %lld ELSE %lld END, 'Partner A' FROM n",
+	         LIMIT_INTAKE_FORM_LIST_AT + 100, a, b);
+	assert_int_equal(db_write(fx->db, exec_run, sql), 0);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM form_submissions", 0), 0);
+	/* a lead through the intake: its group's end puts them all on their lists */
+	assert_int_equal(intake_form_lookup(fx->db, &fx->keys, key, &form), 0);
+	payload = json_pack("{s:s, s:s, s:s, s:s, s:s}", "first_name", "Tail", "last_name", "Lead",
+	                    "email", "tail.lead@example.org", "zip", "10001", "state", "NY");
+	assert_int_equal(intake_accept(fx->db, &fx->keys, form, payload, NULL, NULL, &r), 0);
+	json_decref(payload);
+	assert_int_equal(r.outcome, INTAKE_NEW);
+	n = q_int(fx, "SELECT count(*) FROM form_submissions", 0);
+	assert_true(n >= LIMIT_INTAKE_FORM_LIST_AT);
+	/* the next lead waits in the tail: not on the list yet, still found */
+	payload = json_pack("{s:s, s:s, s:s, s:s, s:s}", "first_name", "Tail", "last_name", "Later",
+	                    "email", "tail.later@example.org", "zip", "10001", "state", "NY");
+	assert_int_equal(intake_accept(fx->db, &fx->keys, form, payload, NULL, NULL, &r), 0);
+	json_decref(payload);
+	intake_form_release(form);
+	assert_int_equal(q_int(fx, "SELECT count(*) FROM form_submissions WHERE submission_id = ?",
+	                       r.submission_id), 0);
+	/* the newest of B: the one just posted (from the tail or the list),
+	 * then B's older ones, newest first, none of A's */
+	assert_int_equal(intake_form_recent(fx->db, b, 5, &rows), 0);
+	assert_int_equal(json_array_size(rows), 5);
+	newest = json_integer_value(json_object_get(json_array_get(rows, 0), "submission_id"));
+	assert_int_equal(newest, r.submission_id);
+	for (i = 1; i < 5; i++) {
+		long long id = json_integer_value(json_object_get(json_array_get(rows, i), "submission_id"));
+
+		assert_true(id < newest);
+		assert_int_equal(q_int(fx, "SELECT form_id FROM submissions WHERE id = ?", id), b);
+		newest = id;
+	}
+	json_decref(rows);
+	/* the counters followed every row (the SQL ones through the writer too) */
+	assert_int_equal(q_int(fx, "SELECT value FROM intake_counters WHERE name = 'form_leads'"
+	                           " AND bucket = CAST(? AS TEXT)", a),
+	                 q_int(fx, "SELECT count(*) FROM submissions WHERE form_id = ?", a));
+	json_decref(spec.mapping);
+}
+
 /* Many people so the planner's choices are the ones it makes on real data. */
 static int bulk_people_run(struct db_conn *c, void *arg)
 {
@@ -1465,6 +1533,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_search_filters_sort_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_plans_use_indexes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_queue_drains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_form_list_bulk_and_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_add_audited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_moves_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_with_keys_merges_demographics, setup, teardown),
