@@ -416,33 +416,74 @@ static size_t counters_sum(struct store_counters *sc)
 	return need;
 }
 
-/* Adds each counter's sum to its row of intake_counters. */
-static int counters_write(struct store_counters *sc, struct db_conn *c, size_t nslots)
+/* The flush, a few counters per statement (each statement costs SQLite
+ * more than a row): 16, 4 and 1 rows of (name, bucket, delta). */
+#define COUNTERS_ROW   "(?, ?, ?)"
+#define COUNTERS_ROW4  COUNTERS_ROW ", " COUNTERS_ROW ", " COUNTERS_ROW ", " COUNTERS_ROW
+#define COUNTERS_ROW16 COUNTERS_ROW4 ", " COUNTERS_ROW4 ", " COUNTERS_ROW4 ", " COUNTERS_ROW4
+#define COUNTERS_UPSERT(rows) \
+	"INSERT INTO main.intake_counters (name, bucket, value) VALUES " rows \
+	" ON CONFLICT (name, bucket) DO UPDATE SET value = value + excluded.value"
+
+static const struct {
+	size_t      rows;
+	const char *sql;
+} counters_upserts[] = {
+	{ 16, COUNTERS_UPSERT(COUNTERS_ROW16) },
+	{ 4, COUNTERS_UPSERT(COUNTERS_ROW4) },
+	{ 1, COUNTERS_UPSERT(COUNTERS_ROW) },
+};
+
+/* Upserts rows counters (their log entries' names and buckets, with
+ * sums) in one statement of the size listed above. */
+static int counters_write_rows(struct store_counters *sc, struct db_conn *c, const char *sql,
+                               const size_t *slots, size_t rows)
 {
 	const struct counter_delta *e;
-	struct db_stmt *s;
-	size_t k;
+	struct db_stmt *s = db_prepare(c, sql);
+	size_t r;
 	int rc;
 
-	for (k = 0; k < nslots; k++) {
-		if (sc->slots[k] == 0 || sc->sums[k] == 0)
-			continue;
-		e = &sc->log[sc->slots[k] - 1];
-		s = db_prepare(c, "INSERT INTO main.intake_counters (name, bucket, value)"
-		                  " VALUES (?, ?, ?) ON CONFLICT (name, bucket)"
-		                  " DO UPDATE SET value = value + excluded.value");
-		if (s == NULL)
-			return DB_ERROR;
-		if (db_bind_text(s, 1, counter_names[e->name]) != DB_OK ||
-		    db_bind_text(s, 2, sc->pool + e->bucket) != DB_OK ||
-		    db_bind_int(s, 3, sc->sums[k]) != DB_OK) {
+	if (s == NULL)
+		return DB_ERROR;
+	for (r = 0; r < rows; r++) {
+		e = &sc->log[sc->slots[slots[r]] - 1];
+		if (db_bind_text(s, (int)(3 * r + 1), counter_names[e->name]) != DB_OK ||
+		    db_bind_text(s, (int)(3 * r + 2), sc->pool + e->bucket) != DB_OK ||
+		    db_bind_int(s, (int)(3 * r + 3), sc->sums[slots[r]]) != DB_OK) {
 			db_done(s);
 			return DB_ERROR;
 		}
-		rc = db_step(s);
-		db_done(s);
-		if (rc != DB_DONE)
-			return rc < 0 ? rc : DB_ERROR;
+	}
+	rc = db_step(s);
+	db_done(s);
+	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
+}
+
+/* Adds each counter's sum to its row of intake_counters. */
+static int counters_write(struct store_counters *sc, struct db_conn *c, size_t nslots)
+{
+	size_t pending[16], n = 0, k, u, done;
+	int rc;
+
+	for (k = 0; k <= nslots; k++) {
+		if (k < nslots && (sc->slots[k] == 0 || sc->sums[k] == 0))
+			continue;
+		if (k < nslots)
+			pending[n++] = k;
+		if (n < 16 && k < nslots)
+			continue;
+		/* n counters wait (16, or the last few): the largest statements
+		 * that fit them */
+		for (done = 0, u = 0; done < n; ) {
+			while (counters_upserts[u].rows > n - done)
+				u++;
+			if ((rc = counters_write_rows(sc, c, counters_upserts[u].sql, pending + done,
+			                              counters_upserts[u].rows)) < 0)
+				return rc;
+			done += counters_upserts[u].rows;
+		}
+		n = 0;
 	}
 	return 0;
 }

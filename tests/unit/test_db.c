@@ -1395,6 +1395,24 @@ static void test_counters_per_group(void **state)
 	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM person_emails"
 	                                   " WHERE email = 'extra@example.org'"), 0);
 	assert_counters_exact(f->db, 3);
+	/* one group touching 37 forms and 7 partners: the flush writes them
+	 * 16, 4 and 1 at a time, and every bucket equals a recount */
+	assert_int_equal(db_write(f->db, job_exec, (void *)
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 37)"
+		" INSERT INTO intake_forms (id, name, key_hash, key_hint, created_at, updated_at)"
+		" SELECT i, 'f' || i, 'h' || i, 'k', 0, 0 FROM n;"
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 111)"
+		" INSERT INTO submissions (kind, status, payload, received_at, form_id, partner)"
+		" SELECT 'intake', 'accepted', '{}', 86400 * 3, 1 + i % 37, 'P' || (i % 7) FROM n"), 0);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM intake_counters c"
+	                                   " WHERE c.name = 'form_leads' AND c.value ="
+	                                   " (SELECT count(*) FROM submissions s"
+	                                   "  WHERE CAST(s.form_id AS TEXT) = c.bucket)"), 37);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM intake_counters c"
+	                                   " WHERE c.name = 'partner_leads' AND c.value ="
+	                                   " (SELECT count(*) FROM submissions s"
+	                                   "  WHERE s.partner = c.bucket)"), 7);
+	assert_counters_exact(f->db, 3);
 	/* deletes count down (the person's email and phone by cascade), later
 	 * groups go on counting */
 	assert_int_equal(db_write(f->db, job_delete_person, &gone), 0);
