@@ -1188,9 +1188,12 @@ static int intake_form_update_run(struct db_conn *c, void *arg)
 static int intake_store_form(const struct intake_form_spec *spec, struct store_intake_form *f,
                              char **mapping, char **tags)
 {
+	json_t *none = spec->tags ? NULL : json_array();
+
 	memset(f, 0, sizeof(*f));
 	*mapping = json_dumps(spec->mapping, JSON_COMPACT);
-	*tags = json_dumps(spec->tags ? spec->tags : json_array(), JSON_COMPACT);
+	*tags = json_dumps(spec->tags ? spec->tags : none, JSON_COMPACT);
+	json_decref(none);
 	if (*mapping == NULL || *tags == NULL)
 		return -1;
 	f->name = spec->name;
