@@ -65,8 +65,8 @@
 
 /* The index file's layout; another value means: rebuild. */
 #define SEARCH_INDEX_VERSION 1
-/* The background thread's nap when there is nothing to index. */
-#define SEARCH_IDLE_MS 50
+/* The background thread's nap once it has caught up with the log. */
+#define SEARCH_IDLE_MS 250
 /* Its nap after a failure (the disk is full, say), before trying again. */
 #define SEARCH_RETRY_MS 1000
 /* Its niceness: it yields to the threads a request waits for. */
@@ -491,12 +491,15 @@ static void *search_thread_main(void *p)
 		if (n < 0 && !ix->failing)
 			log_error("store: the search index could not be updated; retrying");
 		ix->failing = n < 0;
-		if (n > 0) {
-			/* let a waiting catch-up in between chunks */
+		if (n >= LIMIT_SEARCH_QUEUE_CHUNK) {
+			/* more waits: go on, letting a waiting catch-up in between */
 			pthread_mutex_unlock(&ix->mu);
 			pthread_mutex_lock(&ix->mu);
 			continue;
 		}
+		/* caught up: nap while the log grows, so the next commit takes
+		 * a large chunk (FTS5's cost is partly per commit: a segment
+		 * written, merges) */
 		(void)search_nap(ix, n < 0 ? SEARCH_RETRY_MS : SEARCH_IDLE_MS);
 	}
 	pthread_mutex_unlock(&ix->mu);
