@@ -108,6 +108,15 @@ static long long search_now_ms(void)
 
 /* ---- the index file's state ---- */
 
+/* Steps a bound statement that returns no rows, and finishes it. 0 or < 0. */
+static int search_run(struct db_stmt *s)
+{
+	int rc = db_step(s);
+
+	db_done(s);
+	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
+}
+
 static int search_state_get(struct db_conn *c, const char *k, long long *v)
 {
 	struct db_stmt *s = db_prepare(c, "SELECT v FROM search.search_state WHERE k = ?");
@@ -123,15 +132,12 @@ static int search_state_set(struct db_conn *c, const char *k, long long v)
 {
 	struct db_stmt *s = db_prepare(c, "INSERT INTO search.search_state (k, v) VALUES (?, ?)"
 	                                  " ON CONFLICT (k) DO UPDATE SET v = excluded.v");
-	int rc;
 
 	if (s == NULL || db_bind_text(s, 1, k) != DB_OK || db_bind_int(s, 2, v) != DB_OK) {
 		db_done(s);
 		return DB_ERROR;
 	}
-	rc = db_step(s);
-	db_done(s);
-	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
+	return search_run(s);
 }
 
 /* The log's last seq (0 when empty). */
@@ -279,16 +285,13 @@ static int search_insert_text(struct search_indexer *ix, const struct search_ent
 {
 	struct db_stmt *s = db_prepare(ix->c, "INSERT INTO search.people_fts (rowid, name, contact,"
 	                                      " zip) VALUES (?, ?, ?, ?)");
-	int rc;
 
 	if (s == NULL || db_bind_int(s, 1, e->id) != DB_OK || db_bind_text(s, 2, e->text[0]) != DB_OK ||
 	    db_bind_text(s, 3, e->text[1]) != DB_OK || db_bind_text(s, 4, e->text[2]) != DB_OK) {
 		db_done(s);
 		return DB_ERROR;
 	}
-	rc = db_step(s);
-	db_done(s);
-	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
+	return search_run(s);
 }
 
 /* One chunk of the log: the people named after the position, each once,

@@ -706,6 +706,15 @@ static void async_done(void *arg, int result)
 	pthread_mutex_unlock(&a->mu);
 }
 
+/* Waits until a has been called calls times. */
+static void async_wait(struct async_call *a, int calls)
+{
+	pthread_mutex_lock(&a->mu);
+	while (a->calls < calls)
+		pthread_cond_wait(&a->cv, &a->mu);
+	pthread_mutex_unlock(&a->mu);
+}
+
 static int job_fail_with_7(struct db_conn *c, void *arg)
 {
 	(void)c;
@@ -723,20 +732,14 @@ static void test_write_async(void **state)
 	create_t(f->db);
 	snprintf(sql, sizeof(sql), "INSERT INTO t (id, v) VALUES (1, 'async')");
 	assert_int_equal(db_write_async(f->db, job_exec, sql, 0, async_done, &a), 0);
-	pthread_mutex_lock(&a.mu);
-	while (a.calls == 0)
-		pthread_cond_wait(&a.cv, &a.mu);
-	pthread_mutex_unlock(&a.mu);
+	async_wait(&a, 1);
 	assert_int_equal(a.calls, 1);
 	assert_int_equal(a.result, DB_OK);
 	assert_true(a.durable);
 	assert_int_equal(count_rows(f->db, sql_count_t), 1);
 	/* a failing job: its result, and nothing of it kept */
 	assert_int_equal(db_write_async(f->db, job_fail_with_7, NULL, 1, async_done, &a), 0);
-	pthread_mutex_lock(&a.mu);
-	while (a.calls == 1)
-		pthread_cond_wait(&a.cv, &a.mu);
-	pthread_mutex_unlock(&a.mu);
+	async_wait(&a, 2);
 	assert_int_equal(a.calls, 2);
 	assert_int_equal(a.result, -7);
 	assert_int_equal(count_rows(f->db, sql_count_t), 1);

@@ -1076,6 +1076,17 @@ static void client_call_start(struct client_call *cc, const char *request)
 	assert_int_equal(pthread_create(&cc->thread, NULL, client_call_main, cc), 0);
 }
 
+/* Starts GET /park on its own thread and waits until its handler parked it. */
+static void park_start(struct client_call *park)
+{
+	g_parked = NULL;
+	client_call_start(park, "GET /park HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	pthread_mutex_lock(&g_mu);
+	while (!g_parked)
+		pthread_cond_wait(&g_cv, &g_mu);
+	pthread_mutex_unlock(&g_mu);
+}
+
 /* A handler that blocks runs on a worker: the event loop goes on serving
  * other requests meanwhile (if it did not, /fast would wait for the gate,
  * which only opens after /fast is answered). */
@@ -1113,12 +1124,7 @@ static void test_parked_request_resumed(void **state)
 	struct reply r;
 
 	(void)state;
-	g_parked = NULL;
-	client_call_start(&park, "GET /park HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-	pthread_mutex_lock(&g_mu);
-	while (!g_parked)
-		pthread_cond_wait(&g_cv, &g_mu);
-	pthread_mutex_unlock(&g_mu);
+	park_start(&park);
 	roundtrip("GET /other HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	reply_free(&r);
@@ -1151,12 +1157,7 @@ static void test_stop_answers_parked_first(void **state)
 	struct resume_later later;
 
 	(void)state;
-	g_parked = NULL;
-	client_call_start(&park, "GET /park HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-	pthread_mutex_lock(&g_mu);
-	while (!g_parked)
-		pthread_cond_wait(&g_cv, &g_mu);
-	pthread_mutex_unlock(&g_mu);
+	park_start(&park);
 	assert_int_equal(pthread_create(&later.thread, NULL, resume_later_main, NULL), 0);
 	http_server_stop(g_server);  /* returns once the parked request is over */
 	g_server = NULL;
