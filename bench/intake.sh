@@ -22,7 +22,10 @@
 # fails if an answer was not 2xx, a lead answered 2xx is missing, or the
 # counters differ from a recount. Targets (issue 7): >= 20,000 leads/s on 2
 # cores, and >= 0.3 of the lower limit. Settings: BUILD, ONRAMP_BIN,
-# BENCH_SECONDS (10), BENCH_FORMS (300), BENCH_BATCH (256).
+# BENCH_SECONDS (10), BENCH_FORMS (300), BENCH_BATCH (256),
+# BENCH_VOLUNTEERS (0: volunteer accounts, made with `onramp user add`, that
+# each new lead's assignment picks from; at the default capacity of 25 they
+# are soon full, and every later lead still looks for one with room).
 set -eu
 
 BUILD=${BUILD:-build}
@@ -30,6 +33,7 @@ ONRAMP=${ONRAMP_BIN:-$PWD/$BUILD/onramp}
 SECONDS_RUN=${BENCH_SECONDS:-10}
 NFORMS=${BENCH_FORMS:-300}
 BATCH=${BENCH_BATCH:-256}
+VOLUNTEERS=${BENCH_VOLUNTEERS:-0}
 THREADS=2
 CONNS=64
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -106,6 +110,13 @@ while [ "$n" -le "$NFORMS" ]; do
 	sed -n 's/^path: //p' "$d/form.out" >>"$tmp/forms"
 	n=$((n + 1))
 done
+n=1
+while [ "$n" -le "$VOLUNTEERS" ]; do
+	printf '%s\n' "bench volunteer pass $n" | onramp_env "$d" "$ONRAMP" user add \
+		--email "volunteer$n@bench.example.org" --role volunteer >"$d/user.out" 2>&1 ||
+		{ cat "$d/user.out" >&2; exit 1; }
+	n=$((n + 1))
+done
 # exec: $! must be the server itself
 (unset ONRAMP_THEME ONRAMP_BASE_URL
  export ONRAMP_LOG_LEVEL=warn ONRAMP_DB="sqlite:$d/onramp.db" ONRAMP_KEY_FILE="$d/onramp.key" \
@@ -155,12 +166,14 @@ stored=$(q "SELECT count(*) FROM submissions WHERE form_id IS NOT NULL")
 people=$(q "SELECT count(*) FROM people")
 counted=$(q "SELECT value FROM intake_counters WHERE name = 'people'")
 leads_counted=$(q "SELECT sum(value) FROM intake_counters WHERE name = 'form_leads'")
+assigned=$(q "SELECT count(*) FROM person_pipeline WHERE assignee_id IS NOT NULL")
+queued=$(q "SELECT COALESCE(sum(queued), 0) FROM volunteer_load")
 
 # --- the table -------------------------------------------------------------
 ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
 limit=$(awk -v a="$hello_rps" -v b="$raw_rps" 'BEGIN { print (a < b) ? a : b }')
 echo
-echo "Lead intake — loopback, wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s, $(nproc) CPUs, durable commits, $NFORMS forms"
+echo "Lead intake — loopback, wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s, $(nproc) CPUs, durable commits, $NFORMS forms, $VOLUNTEERS volunteers"
 echo "  intake POST /intake/KEY (JSON): $intake_rps leads/s, p50 $(ms "$p50") ms, p99 $(ms "$p99") ms  (target >= 20000/s)"
 echo "  HTTP limit (hello-world, same server flags): $hello_rps req/s -> intake/hello $(awk -v a="$intake_rps" -v b="$hello_rps" 'BEGIN { printf "%.3f", a / b }')"
 echo "  storage limit (raw SQLite, $BATCH leads per transaction): $raw_rps leads/s -> intake/raw $(awk -v a="$intake_rps" -v b="$raw_rps" 'BEGIN { printf "%.3f", a / b }')"
@@ -176,6 +189,7 @@ raw_us=$(awk -v r="$raw_rps" 'BEGIN { printf "%.0f", 1e6 / r }')
 echo "  CPU per lead: onramp $(per_lead $((cpu1 - cpu0))) us (writer thread $w_us, syncer $s_us, search indexer $x_us, HTTP and the rest $rest_us); raw SQLite $raw_us us on one core"
 echo "  the one writer thread at $w_us us per lead allows at most $(awk -v w="$w_us" 'BEGIN { if (w > 0) printf "%.0f", 1e6 / w; else printf "?" }') leads/s"
 echo "  answered 2xx: $ok (repeats by a variant: $repeats); other statuses: $other; leads stored: $stored; people: $people (counter: $counted)"
+[ "$VOLUNTEERS" -eq 0 ] || echo "  assigned to a volunteer: $assigned (their kept queue sizes add up to $queued)"
 
 fail=0
 if [ "$other" -ne 0 ]; then echo "FAIL: $other leads were not answered 2xx" >&2; fail=1; fi
@@ -184,5 +198,8 @@ if [ "$stored" -lt "$ok" ] || [ "$stored" -gt $((ok + CONNS)) ]; then
 fi
 if [ "$counted" -ne "$people" ] || [ "$leads_counted" -ne "$stored" ]; then
 	echo "FAIL: counters ($counted people, $leads_counted leads) differ from a recount ($people, $stored)" >&2; fail=1
+fi
+if [ "$queued" -ne "$assigned" ]; then
+	echo "FAIL: the volunteers' kept queue sizes add up to $queued for $assigned people assigned" >&2; fail=1
 fi
 exit $fail

@@ -268,5 +268,7 @@ const struct migration migrations[] = {
 	  schema_v12_search_log_postgres },
 	{ 13, "intake: the form link in the submission, the form's list in bulk",
 	  schema_v13_intake_fold_sqlite, schema_v13_intake_fold_postgres },
+	{ 14, "volunteers' queue sizes kept as they change", schema_v14_volunteer_load_sqlite,
+	  schema_v14_volunteer_load_postgres },
 };
 const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -265,6 +265,9 @@ extern const char schema_v10_first_stage[];
 extern const char schema_v11_stage_events_from[];
 extern const char schema_v12_search_log_sqlite[];
 extern const char schema_v12_search_log_postgres[];
+/* Migration 14, volunteers' queue sizes (schema_pipeline.c). */
+extern const char schema_v14_volunteer_load_sqlite[];
+extern const char schema_v14_volunteer_load_postgres[];
 /* Migration 2, security (schema_security.c): TOTP columns, login_pending. */
 extern const char schema_v2_security_sqlite[];
 extern const char schema_v2_security_postgres[];

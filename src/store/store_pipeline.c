@@ -262,14 +262,101 @@ int store_stage_insert(struct db_conn *c, const char *code, const char *label, l
 int store_stage_update(struct db_conn *c, long long id, const char *label, long long position,
                        int in_queue, int funnel, int active)
 {
-	int n = sp_exec(c, "UPDATE pipeline_stages SET label = ?, position = ?, in_queue = ?, funnel = ?,"
-	                   " active = ? WHERE id = ?", "tiiiii", label, position,
-	                (long long)(in_queue != 0), (long long)(funnel != 0), (long long)(active != 0), id);
+	long long was = 0;
+	int n;
 
-	return n < 0 ? n : n > 0;
+	/* On PostgreSQL, other nodes' assignments wait until this commits
+	 * (and this waits for theirs): each then counts its person by the
+	 * stage's in_queue as it stands after the other. SQLite has one
+	 * writer. */
+	if (db_conn_dialect(c) == DB_DIALECT_POSTGRES &&
+	    (n = sp_exec(c, "LOCK TABLE person_pipeline IN SHARE ROW EXCLUSIVE MODE", "")) < 0)
+		return n;
+	if ((n = db_step_int(sp_prepare(c, "SELECT in_queue FROM pipeline_stages WHERE id = ?", "i", id),
+	                     &was)) <= 0)
+		return n;
+	n = sp_exec(c, "UPDATE pipeline_stages SET label = ?, position = ?, in_queue = ?, funnel = ?,"
+	               " active = ? WHERE id = ?", "tiiiii", label, position,
+	            (long long)(in_queue != 0), (long long)(funnel != 0), (long long)(active != 0), id);
+	if (n <= 0 || (was != 0) == (in_queue != 0))
+		return n < 0 ? n : n > 0;
+	/* The stage joins or leaves the queues: so do the people in it. */
+	n = sp_exec(c, "INSERT INTO volunteer_load (user_id, queued)"
+	               " SELECT assignee_id, ? * count(*) FROM person_pipeline"
+	               " WHERE stage_id = ? AND assignee_id IS NOT NULL GROUP BY assignee_id"
+	               " ON CONFLICT (user_id) DO UPDATE SET queued = volunteer_load.queued + excluded.queued",
+	            "ii", in_queue ? 1LL : -1LL, id);
+	return n < 0 ? n : 1;
 }
 
 /* ---- a person's place ---- */
+
+/* A person's place in the pipeline, as sp_place reads it. */
+struct sp_place {
+	long long stage, since;
+	long long assignee;  /* 0: nobody */
+};
+
+/* Reads person_id's place. 1 if they have one, 0 if not, or < 0. */
+static int sp_place(struct db_conn *c, long long person_id, struct sp_place *p)
+{
+	struct db_stmt *s = sp_prepare(c, "SELECT stage_id, stage_since, COALESCE(assignee_id, 0)"
+	                                  " FROM person_pipeline WHERE person_id = ?", "i", person_id);
+	int rc;
+
+	if (s == NULL)
+		return DB_ERROR;
+	rc = db_step(s);
+	if (rc == DB_ROW) {
+		p->stage = db_col_int(s, 0);
+		p->since = db_col_int(s, 1);
+		p->assignee = db_col_int(s, 2);
+	}
+	db_done(s);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : sp_error(rc);
+}
+
+/* Adds delta to user's queue size (volunteer_load) if stage is in the
+ * queues; user 0 is nobody. Every change to who has someone in which
+ * stage comes through here. */
+static int sp_load_add(struct db_conn *c, long long user, long long stage, long long delta)
+{
+	int rc;
+
+	if (user <= 0)
+		return 0;
+	rc = sp_exec(c, "INSERT INTO volunteer_load (user_id, queued)"
+	                " SELECT ?, ? FROM pipeline_stages WHERE id = ? AND in_queue = 1"
+	                " ON CONFLICT (user_id) DO UPDATE SET queued = volunteer_load.queued + excluded.queued",
+	             "iii", user, delta, stage);
+	return rc < 0 ? rc : 0;
+}
+
+/* The statements that change a person's place name the place they read
+ * (stage and assignee) in their WHERE: on PostgreSQL another node may have
+ * changed it since, and then the statement changes nothing and the job is
+ * run again (DB_RETRY), reading the place anew, so the queue sizes move
+ * from the place that really was. */
+#define SP_PLACE_WAS " AND stage_id = ? AND COALESCE(assignee_id, 0) = ?"
+
+/* Gives person_id, whose place is *p, to user (0: nobody), and moves the
+ * queue sizes with them. 1 if it changed, 0 if it was user's already. */
+static int sp_reassign(struct db_conn *c, long long person_id, const struct sp_place *p,
+                       long long user, long long at)
+{
+	int n;
+
+	if (p->assignee == user)
+		return 0;
+	n = sp_exec(c, "UPDATE person_pipeline SET assignee_id = ?, assigned_at = ? WHERE person_id = ?"
+	               SP_PLACE_WAS, "diiii", user, at, person_id, p->stage, p->assignee);
+	if (n <= 0)
+		return n < 0 ? n : DB_RETRY;
+	if ((n = sp_load_add(c, p->assignee, p->stage, -1)) < 0 ||
+	    (n = sp_load_add(c, user, p->stage, 1)) < 0)
+		return n;
+	return 1;
+}
 
 /* The account to give the next person of state (NULL: none) to; see
  * store_pipeline_enter. Sets *user (0 if nobody has room). */
@@ -284,9 +371,8 @@ static int sp_pick_volunteer(struct db_conn *c, const char *state, const char *c
 		" WHERE u.disabled = 0 AND (v.user_id IS NOT NULL OR u.role = ?)"
 		" AND (COALESCE(v.states, '') = ''"
 		"  OR (' ' || v.states || ' ') LIKE ('% ' || CAST(? AS TEXT) || ' %'))"
-		" AND COALESCE(v.capacity, ?) > (SELECT count(*) FROM person_pipeline pp"
-		"  JOIN pipeline_stages st ON st.id = pp.stage_id"
-		"  WHERE pp.assignee_id = u.id AND st.in_queue = 1)"
+		" AND COALESCE(v.capacity, ?) > COALESCE((SELECT queued FROM volunteer_load l"
+		"  WHERE l.user_id = u.id), 0)"
 		" ORDER BY CASE WHEN COALESCE(v.states, '') = '' THEN 1 ELSE 0 END,"
 		" COALESCE(v.last_assigned_seq, 0), u.id LIMIT 1",
 		"tti", call_role, state, default_capacity), user);
@@ -375,7 +461,9 @@ int store_pipeline_enter(struct db_conn *c, const struct store_pipeline_entry *e
 	if (rc < 0)
 		return rc;
 	if (*assignee > 0) {
-		if ((rc = store_pipeline_assign(c, e->person_id, *assignee, e->at)) < 0 ||
+		struct sp_place p = { .stage = stage, .since = e->at, .assignee = 0 };
+
+		if ((rc = sp_reassign(c, e->person_id, &p, *assignee, e->at)) < 0 ||
 		    (rc = sp_turn_taken(c, *assignee, e->default_capacity, e->at)) < 0)
 			return rc;
 	}
@@ -408,49 +496,37 @@ int store_pipeline_is_assigned(struct db_conn *c, long long person_id, long long
 int store_pipeline_move(struct db_conn *c, long long person_id, long long to_stage, long long by,
                         const char *reason, long long at)
 {
-	long long from = 0, since = 0, id;
-	struct db_stmt *s;
+	struct sp_place p;
+	long long id;
 	int rc;
 
-	s = sp_prepare(c, "SELECT stage_id, stage_since FROM person_pipeline WHERE person_id = ?",
-	               "i", person_id);
-	if (s == NULL)
-		return DB_ERROR;
-	rc = db_step(s);
-	if (rc == DB_ROW) {
-		from = db_col_int(s, 0);
-		since = db_col_int(s, 1);
-	}
-	db_done(s);
-	if (rc == DB_DONE)
-		return 0;
-	if (rc != DB_ROW)
-		return sp_error(rc);
-	if (from == to_stage)
-		return 0;
+	if ((rc = sp_place(c, person_id, &p)) <= 0 || p.stage == to_stage)
+		return rc < 0 ? rc : 0;
 	rc = sp_exec(c, "UPDATE person_pipeline SET stage_id = ?, stage_since = ?,"
 	                " max_position = CASE WHEN (SELECT funnel FROM pipeline_stages WHERE id = ?) = 1"
 	                "  AND (SELECT position FROM pipeline_stages WHERE id = ?) > max_position"
 	                "  THEN (SELECT position FROM pipeline_stages WHERE id = ?) ELSE max_position END"
-	                " WHERE person_id = ?",
-	             "iiiiii", to_stage, at, to_stage, to_stage, to_stage, person_id);
-	if (rc < 0)
+	                " WHERE person_id = ?" SP_PLACE_WAS,
+	             "iiiiiiii", to_stage, at, to_stage, to_stage, to_stage, person_id, p.stage, p.assignee);
+	if (rc == 0)
+		return DB_RETRY;
+	if (rc < 0 || (rc = sp_load_add(c, p.assignee, p.stage, -1)) < 0 ||
+	    (rc = sp_load_add(c, p.assignee, to_stage, 1)) < 0)
 		return rc;
 	rc = db_step_int(sp_prepare(c, "INSERT INTO stage_events (person_id, from_stage_id, to_stage_id, at,"
 	                          " by_user, reason, time_in_from) VALUES (?, ?, ?, ?, ?, ?, ?)"
 	                          " RETURNING id",
-	                       "iiiidti", person_id, from, to_stage, at, by, reason,
-	                       at > since ? at - since : 0LL), &id);
+	                       "iiiidti", person_id, p.stage, to_stage, at, by, reason,
+	                       at > p.since ? at - p.since : 0LL), &id);
 	return rc == 1 ? 1 : sp_error(rc);
 }
 
 int store_pipeline_assign(struct db_conn *c, long long person_id, long long user_id, long long at)
 {
-	int n = sp_exec(c, "UPDATE person_pipeline SET assignee_id = ?, assigned_at = ?"
-	                   " WHERE person_id = ? AND COALESCE(assignee_id, 0) <> ?",
-	                "diii", user_id, at, person_id, user_id);
+	struct sp_place p;
+	int rc = sp_place(c, person_id, &p);
 
-	return n < 0 ? n : n > 0;
+	return rc <= 0 ? rc : sp_reassign(c, person_id, &p, user_id, at);
 }
 
 int store_pipeline_called(struct db_conn *c, long long person_id, long long at)
@@ -476,6 +552,7 @@ int store_pipeline_history(struct db_conn *c, long long person_id, int limit, js
 
 int store_pipeline_absorb(struct db_conn *c, long long keep, long long drop)
 {
+	struct sp_place p;
 	static const char *const moves[] = {
 		"UPDATE calls SET person_id = ? WHERE person_id = ?",
 		"UPDATE tasks SET person_id = ? WHERE person_id = ?",
@@ -495,7 +572,16 @@ int store_pipeline_absorb(struct db_conn *c, long long keep, long long drop)
 	                " last_call_at = (SELECT max(x) FROM (SELECT last_call_at AS x FROM person_pipeline"
 	                "  WHERE person_id IN (?, ?)) m)"
 	                " WHERE person_id = ?", "iiiii", keep, drop, keep, drop, keep);
-	return rc < 0 ? rc : 0;
+	if (rc < 0)
+		return rc;
+	/* drop's own row goes now (not with the person, by the cascade), so
+	 * its assignee's queue size goes down with it */
+	if ((rc = sp_place(c, drop, &p)) <= 0)
+		return rc;
+	if ((rc = sp_exec(c, "DELETE FROM person_pipeline WHERE person_id = ?" SP_PLACE_WAS, "iii",
+	                  drop, p.stage, p.assignee)) <= 0)
+		return rc < 0 ? rc : DB_RETRY;
+	return sp_load_add(c, p.assignee, p.stage, -1);
 }
 
 /* ---- calls ---- */
@@ -719,8 +805,7 @@ int store_volunteers_list(struct db_conn *c, const char *call_role, long long de
 
 	return sp_rows(sp_prepare(c,
 		"SELECT u.id, u.email, u.role, COALESCE(v.capacity, ?), COALESCE(v.states, ''),"
-		" (SELECT count(*) FROM person_pipeline pp JOIN pipeline_stages st ON st.id = pp.stage_id"
-		"  WHERE pp.assignee_id = u.id AND st.in_queue = 1),"
+		" COALESCE((SELECT queued FROM volunteer_load l WHERE l.user_id = u.id), 0),"
 		" CASE WHEN v.user_id IS NULL THEN 0 ELSE 1 END"
 		" FROM users u LEFT JOIN volunteer_settings v ON v.user_id = u.id"
 		" WHERE u.disabled = 0 AND (v.user_id IS NOT NULL OR u.role = ?) ORDER BY u.email",

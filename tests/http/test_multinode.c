@@ -6,7 +6,9 @@
  * nodes at the same moment become exactly one person each (the loser of
  * each race is run again by its writer and merges), the counts equal a
  * recount, a staff session and its CSRF token made on one node work on the
- * other, and the per-IP signup limit is one limit for both nodes.
+ * other, the per-IP signup limit is one limit for both nodes, and the
+ * volunteers' kept queue sizes stay exact when both nodes reassign the same
+ * people at the same moment.
  *
  * Runs only in the PostgreSQL pass of the suite (ONRAMP_TEST_PG): SQLite
  * serves from one process, so there it reports no tests at all rather than
@@ -141,6 +143,96 @@ static void test_concurrent_signups_dedupe_exactly(void **state)
 	client_free(c);
 }
 
+/* One staff reassignment, run on its own thread. */
+struct assigner {
+	struct client *c;
+	char           path[64];
+	char           to[32];
+	const char    *token;
+	long           status;
+	pthread_t      thread;
+};
+
+static void *assigner_run(void *arg)
+{
+	struct assigner *a = arg;
+
+	a->status = client_post_form(a->c, a->path, "csrf", a->token, "assignee", a->to, NULL);
+	return NULL;
+}
+
+/* A client of srv carrying the signed-in session of from. */
+static struct client *client_as(struct server *srv, struct client *from)
+{
+	char session[256], csrf[256];
+	struct client *c = client_new(srv);
+
+	assert_int_equal(client_cookie_get(from, "onramp_session", session, sizeof(session)), 0);
+	assert_int_equal(client_cookie_get(from, "onramp_csrf", csrf, sizeof(csrf)), 0);
+	client_cookie_put(c, "onramp_session", session);
+	client_cookie_put(c, "onramp_csrf", csrf);
+	return c;
+}
+
+static void test_concurrent_reassignments_keep_queue_sizes(void **state)
+{
+	(void)state;
+	static struct assigner as[2 * PEOPLE];
+	struct client *staff_a = client_new(node_a), *staff_b = client_new(node_b);
+	long long to_a = harness_db_int(node_a, "SELECT id FROM users WHERE email = ?1", H_STAFF_EMAIL);
+	long long to_b = harness_db_int(node_a, "SELECT id FROM users WHERE email = ?1", H_ADMIN_EMAIL);
+	char token_a[256], token_b[256], email[64];
+	const char *t;
+	int i;
+
+	assert_int_equal(client_login(staff_a, H_STAFF_EMAIL, H_STAFF_PASS), 303);
+	assert_int_equal(client_login(staff_b, H_ADMIN_EMAIL, H_ADMIN_PASS), 303);
+	assert_non_null(t = client_csrf(staff_a));
+	snprintf(token_a, sizeof(token_a), "%s", t);
+	assert_non_null(t = client_csrf(staff_b));
+	snprintf(token_b, sizeof(token_b), "%s", t);
+	/* every person of the first test (most of them in the harness
+	 * volunteer's queue since their signup), given to the staff account on
+	 * A and to the admin on B at the same moment: one of each pair reads a
+	 * place the other changes before it commits */
+	for (i = 0; i < 2 * PEOPLE; i++) {
+		int on_b = i % 2;
+		snprintf(email, sizeof(email), "twin.%d@example.org", i / 2);
+		long long id = harness_person_by_email(node_a, email);
+		assert_true(id > 0);
+		as[i].c = client_as(on_b ? node_b : node_a, on_b ? staff_b : staff_a);
+		as[i].token = on_b ? token_b : token_a;
+		snprintf(as[i].path, sizeof(as[i].path), "/staff/people/%lld/assign", id);
+		snprintf(as[i].to, sizeof(as[i].to), "%lld", on_b ? to_b : to_a);
+	}
+	for (i = 0; i < 2 * PEOPLE; i++)
+		assert_int_equal(pthread_create(&as[i].thread, NULL, assigner_run, &as[i]), 0);
+	for (i = 0; i < 2 * PEOPLE; i++)
+		pthread_join(as[i].thread, NULL);
+	for (i = 0; i < 2 * PEOPLE; i++) {
+		if (as[i].status != 303)
+			fprintf(stderr, "# assign %d answered %ld\n", i, as[i].status);
+		assert_int_equal(as[i].status, 303);
+		client_free(as[i].c);
+	}
+	/* each person went to one of the two, and every account's kept queue
+	 * size equals a count */
+	assert_int_equal(harness_db_int(node_a, "SELECT count(*) FROM person_pipeline pp JOIN people p"
+	                                        " ON p.id = pp.person_id WHERE p.last_name = 'Twonode'"
+	                                        " AND pp.assignee_id IN (SELECT id FROM users WHERE email"
+	                                        " IN ('" H_STAFF_EMAIL "', '" H_ADMIN_EMAIL "'))",
+	                                NULL), PEOPLE);
+	assert_int_equal(harness_db_int(node_a,
+		"SELECT count(*) FROM users u WHERE COALESCE((SELECT queued FROM volunteer_load l"
+		" WHERE l.user_id = u.id), 0) <> (SELECT count(*) FROM person_pipeline pp"
+		" JOIN pipeline_stages st ON st.id = pp.stage_id"
+		" WHERE pp.assignee_id = u.id AND st.in_queue = 1)", NULL), 0);
+	assert_true(harness_db_int(node_a, "SELECT COALESCE(sum(queued), 0) FROM volunteer_load",
+	                           NULL) >= PEOPLE);
+	client_free(staff_a);
+	client_free(staff_b);
+}
+
 static void test_session_and_csrf_cross_nodes(void **state)
 {
 	(void)state;
@@ -210,6 +302,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_signups_dedupe_exactly),
+		cmocka_unit_test(test_concurrent_reassignments_keep_queue_sizes),
 		cmocka_unit_test(test_session_and_csrf_cross_nodes),
 		cmocka_unit_test(test_signup_limit_is_shared),
 	};

@@ -5,7 +5,8 @@
  * that moves a stage and sets a follow-up (with its mail and audit entry),
  * tasks (done/undone, overdue, someone else's refused), bulk actions with
  * their audit entries, the drop-off list, and the funnel numbers against a
- * hand count. People arrive through the public signup, as in production.
+ * hand count, and the kept queue sizes against a count after every kind of
+ * change. People arrive through the public signup, as in production.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,6 +120,27 @@ static long long count_for(const char *sql, long long id)
 	return harness_db_int(srv, sql, text);
 }
 
+/* Every account's kept queue size (volunteer_load, which the assignment
+ * reads) equals a count of the people assigned to it in an in_queue stage;
+ * and at least `least` people are in someone's queue, so the check has
+ * something to compare. */
+static void assert_queue_sizes_exact(long long least)
+{
+	assert_int_equal(harness_db_int(srv,
+		"SELECT count(*) FROM users u WHERE COALESCE((SELECT queued FROM volunteer_load l"
+		" WHERE l.user_id = u.id), 0) <> (SELECT count(*) FROM person_pipeline pp"
+		" JOIN pipeline_stages st ON st.id = pp.stage_id"
+		" WHERE pp.assignee_id = u.id AND st.in_queue = 1)", NULL), 0);
+	assert_true(harness_db_int(srv, "SELECT COALESCE(sum(queued), 0) FROM volunteer_load",
+	                           NULL) >= least);
+}
+
+static long long queued(long long user)
+{
+	return count_for("SELECT COALESCE((SELECT queued FROM volunteer_load WHERE user_id = ?1), 0)",
+	                 user);
+}
+
 /* Gives every volunteer but those named capacity 0 (so a test decides who
  * has room), through the staff page. */
 static void set_volunteer(struct client *staff, const char *email, const char *capacity,
@@ -195,6 +217,8 @@ static void test_assignment_rules(void **state)
 	H_ASSERT_STATUS(vol, 403);
 	client_free(vol);
 	client_free(staff);
+	assert_int_equal(queued(a), 3);  /* w1, w2 and c3 */
+	assert_queue_sizes_exact(9);  /* and B 4, the harness volunteer 2 */
 }
 
 static void test_volunteer_sees_only_assigned(void **state)
@@ -298,6 +322,9 @@ static void test_call_moves_stage(void **state)
 	assert_int_equal(client_get(vol, "/staff/calls"), 200);
 	assert_non_null(strstr(client_body(vol), "Wtwo"));
 	client_free(vol);
+	/* 1:1 done is not a queue stage: A's queue is one shorter */
+	assert_int_equal(queued(user_id(VOL_A_EMAIL)), 2);
+	assert_queue_sizes_exact(1);
 }
 
 static void test_tasks(void **state)
@@ -549,6 +576,55 @@ static void test_admin_configures_stages(void **state)
 	client_free(admin);
 }
 
+/* The kept queue sizes follow a stage joining and leaving the queues, and
+ * a merge that takes away one person's row. */
+static void test_queue_sizes_follow_changes(void **state)
+{
+	(void)state;
+	struct client *admin = signed_in(H_ADMIN_EMAIL, H_ADMIN_PASS);
+	struct client *staff = signed_in(H_STAFF_EMAIL, H_STAFF_PASS);
+	long long a = user_id(VOL_A_EMAIL), one = stage_id("one_on_one");
+	long long in_one = harness_db_int(srv, "SELECT count(*) FROM person_pipeline pp JOIN users u"
+	                                       " ON u.id = pp.assignee_id WHERE u.email = ?1 AND"
+	                                       " pp.stage_id = (SELECT id FROM pipeline_stages"
+	                                       " WHERE code = 'one_on_one')", VOL_A_EMAIL);
+	long long before = queued(a);
+	char csrf[256], path[64], position[32], other[32];
+
+	assert_true(in_one >= 1);  /* w2, since test_call_moves_stage */
+	snprintf(path, sizeof(path), "/staff/stages/%lld", one);
+	snprintf(position, sizeof(position), "%lld",
+	         count_for("SELECT position FROM pipeline_stages WHERE id = ?1", one));
+	page_csrf(admin, "/staff/stages", csrf, sizeof(csrf));
+	client_post_form(admin, path, "csrf", csrf, "label", "1:1 done", "position", position,
+	                 "in_queue", "1", "funnel", "1", "active", "1", NULL);
+	H_ASSERT_STATUS(admin, 303);
+	assert_int_equal(count_for("SELECT in_queue FROM pipeline_stages WHERE id = ?1", one), 1);
+	assert_int_equal(queued(a), before + in_one);
+	assert_queue_sizes_exact(1);
+	client_post_form(admin, path, "csrf", csrf, "label", "1:1 done", "position", position,
+	                 "funnel", "1", "active", "1", NULL);
+	H_ASSERT_STATUS(admin, 303);
+	assert_int_equal(queued(a), before);
+	assert_queue_sizes_exact(1);
+
+	/* two people in A's queue, merged into one: A's queue is one shorter */
+	long long keep = harness_person_by_email(srv, "w1@example.org");
+	long long drop = harness_person_by_email(srv, "c3@example.org");
+	assert_int_equal(assignee_of(keep), a);
+	assert_int_equal(assignee_of(drop), a);
+	snprintf(path, sizeof(path), "/staff/people/%lld/merge", keep);
+	snprintf(other, sizeof(other), "%lld", drop);
+	page_csrf(staff, "/staff/people", csrf, sizeof(csrf));
+	client_post_form(staff, path, "csrf", csrf, "other", other, NULL);
+	H_ASSERT_STATUS(staff, 303);
+	assert_int_equal(count_for("SELECT count(*) FROM person_pipeline WHERE person_id = ?1", drop), 0);
+	assert_int_equal(queued(a), before - 1);
+	assert_queue_sizes_exact(1);
+	client_free(staff);
+	client_free(admin);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_funnel_numbers),
 		cmocka_unit_test(test_dropoff),
 		cmocka_unit_test(test_admin_configures_stages),
+		cmocka_unit_test(test_queue_sizes_follow_changes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
