@@ -64,5 +64,12 @@ FROM person_pipeline WHERE person_id % 500 = 7;
 INSERT INTO person_phones (phone, person_id, created_at)
 SELECT '+1608555' || printf('%04d', person_id % 10000) || person_id, person_id, 0
 FROM person_pipeline WHERE person_id % 250 = 7;
+-- Each volunteer's queue size, kept by onramp as assignments change
+-- (migration 14), counted once here for the rows written above.
+DELETE FROM volunteer_load;
+INSERT INTO volunteer_load (user_id, queued)
+SELECT pp.assignee_id, count(*) FROM person_pipeline pp
+JOIN pipeline_stages st ON st.id = pp.stage_id
+WHERE pp.assignee_id IS NOT NULL AND st.in_queue = 1 GROUP BY pp.assignee_id;
 COMMIT;
 ANALYZE;
