@@ -65,7 +65,10 @@
  *   another node) is rolled back to its savepoint and run again, up to
  *   LIMIT_DB_JOB_RETRIES times; each run starts a new statement, so it sees
  *   what the other process committed (READ COMMITTED) and, for a signup,
- *   merges into the person that now exists.
+ *   merges into the person that now exists. If jobs before it share its
+ *   transaction, they are committed first and it opens the next one: the
+ *   rows they locked may be what the other process waits for, and then a
+ *   rerun beside them would deadlock again every time.
  * - A job submitted from the writer thread (a job calling db_write) runs at
  *   once in a nested savepoint of the running job instead of queueing behind
  *   itself.
@@ -368,7 +371,7 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 			}
 		}
 		while (i < n && !lost) {
-			int tries = 0;
+			int tries = 0, split = 0;
 
 			for (;;) {
 				jobs[i]->result = writer_run_job(w, &writer_sp_job, jobs[i]->fn,
@@ -376,9 +379,21 @@ static void writer_run_group(struct db_writer *w, struct db_job **jobs, size_t n
 				if (jobs[i]->result != DB_RETRY || w->txn_broken ||
 				    !db_conn_in_txn(c) || tries == LIMIT_DB_JOB_RETRIES)
 					break;
-				tries++;
 				t->retries++;
+				if (i > start) {
+					/* the jobs before it hold their locks until
+					 * COMMIT, and the other transaction may be
+					 * waiting for one of them: run again here, this
+					 * job would meet the same wait (a deadlock each
+					 * time). Commit them; it starts the next
+					 * transaction. */
+					split = 1;
+					break;
+				}
+				tries++;
 			}
+			if (split)
+				break;
 			i++;
 			if (w->txn_broken || !db_conn_in_txn(c))
 				lost = 1;
