@@ -797,6 +797,16 @@ long long harness_db_int(const struct server *srv, const char *sql, const char *
 	return harness_db_file_int(srv->db_path, sql, param);
 }
 
+long long harness_queue_size_mismatches(const struct server *srv, long long *total)
+{
+	*total = harness_db_int(srv, "SELECT COALESCE(sum(queued), 0) FROM volunteer_load", NULL);
+	return harness_db_int(srv,
+		"SELECT count(*) FROM users u WHERE COALESCE((SELECT queued FROM volunteer_load l"
+		" WHERE l.user_id = u.id), 0) <> (SELECT count(*) FROM person_pipeline pp"
+		" JOIN pipeline_stages st ON st.id = pp.stage_id"
+		" WHERE pp.assignee_id = u.id AND st.in_queue = 1)", NULL);
+}
+
 int harness_db_exec(const struct server *srv, const char *sql)
 {
 	if (srv->pg_db[0] != '\0') {

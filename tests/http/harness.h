@@ -131,6 +131,10 @@ int harness_user_add(const struct server *srv, const char *email, const char *ro
 /* Runs sql (one optional text parameter bound to ?1, may be NULL) and returns
  * the first column of the first row as an integer; -1 on error or no row. */
 long long harness_db_int(const struct server *srv, const char *sql, const char *param);
+/* Accounts whose kept queue size (volunteer_load) differs from a count of
+ * the people assigned to them in an in_queue stage (0 when they all agree);
+ * *total gets the sum of the kept sizes. -1 on error. */
+long long harness_queue_size_mismatches(const struct server *srv, long long *total);
 /* Same, on an SQLite file given by path (for backups). */
 long long harness_db_file_int(const char *path, const char *sql, const char *param);
 /* Copies the first column of the first row as text into out ("" for NULL).
