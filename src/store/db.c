@@ -410,6 +410,17 @@ int db_step_int(struct db_stmt *s, long long *out)
 	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
 }
 
+int db_run(struct db_stmt *s)
+{
+	int rc;
+
+	if (s == NULL)
+		return DB_ERROR;
+	rc = db_step(s);
+	db_done(s);
+	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
+}
+
 int db_exec_cached(struct db_conn *c, const char *sql)
 {
 	struct db_stmt *s = db_prepare(c, sql);

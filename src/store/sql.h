@@ -120,6 +120,9 @@ void db_done(struct db_stmt *s);                 /* reset and clear bindings */
  * in column 0 — a count, a RETURNING id, a PRAGMA — and finishes it with
  * db_done. Returns 1 and *out, 0 if there was no row, or < 0. */
 int  db_step_int(struct db_stmt *s, long long *out);
+/* Steps s (prepared and bound; NULL is a failed db_prepare), a statement
+ * that returns no rows, and finishes it with db_done. Returns 0 or < 0. */
+int  db_run(struct db_stmt *s);
 
 /* Runs constant SQL without parameters or rows (schema). Returns DB_OK or < 0. */
 int db_exec(struct db_conn *c, const char *sql);

@@ -442,7 +442,6 @@ static int counters_write_rows(struct store_counters *sc, struct db_conn *c, con
 	const struct counter_delta *e;
 	struct db_stmt *s = db_prepare(c, sql);
 	size_t r;
-	int rc;
 
 	if (s == NULL)
 		return DB_ERROR;
@@ -455,9 +454,7 @@ static int counters_write_rows(struct store_counters *sc, struct db_conn *c, con
 			return DB_ERROR;
 		}
 	}
-	rc = db_step(s);
-	db_done(s);
-	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
+	return db_run(s);
 }
 
 /* Adds each counter's sum to its row of intake_counters. */

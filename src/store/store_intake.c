@@ -25,15 +25,6 @@ static int store_intake_step_error(int rc)
 	return rc < 0 ? rc : DB_ERROR;
 }
 
-/* Steps a statement that returns no rows, then finishes it. */
-static int store_intake_run(struct db_stmt *s)
-{
-	int rc = db_step(s);
-
-	db_done(s);
-	return rc == DB_DONE ? 0 : store_intake_step_error(rc);
-}
-
 int store_intake_write(struct db *db, store_intake_job_fn fn, void *arg)
 {
 	return db_write(db, fn, arg);
@@ -137,7 +128,7 @@ int store_intake_form_update(struct db_conn *c, long long id, const struct store
 		db_done(s);
 		return DB_ERROR;
 	}
-	if ((rc = store_intake_run(s)) < 0)
+	if ((rc = db_run(s)) < 0)
 		return rc;
 	return db_changes(c) > 0 ? 1 : 0;
 }
@@ -156,7 +147,7 @@ int store_intake_form_set_key(struct db_conn *c, long long id, const char *key_h
 		db_done(s);
 		return DB_ERROR;
 	}
-	if ((rc = store_intake_run(s)) < 0)
+	if ((rc = db_run(s)) < 0)
 		return rc;
 	return db_changes(c) > 0 ? 1 : 0;
 }
@@ -309,7 +300,7 @@ static int store_intake_form_list_due(struct db_conn *c, long long key)
 		db_done(s);
 		return DB_ERROR;
 	}
-	if ((rc = store_intake_run(s)) < 0)
+	if ((rc = db_run(s)) < 0)
 		return rc;
 	return db_exec_cached_int(c, "UPDATE intake_index_state SET v = ?"
 	                             " WHERE k = 'form_submissions_upto'", last);
@@ -328,7 +319,7 @@ int store_intake_form_list_add(struct db_conn *c, long long form_id, long long s
 		db_done(s);
 		return DB_ERROR;
 	}
-	return store_intake_run(s);
+	return db_run(s);
 }
 
 int store_intake_idem_find(struct db_conn *c, long long form_id, const char *key,
@@ -370,7 +361,7 @@ int store_intake_idem_insert(struct db_conn *c, long long form_id, const char *k
 		db_done(s);
 		return DB_ERROR;
 	}
-	return store_intake_run(s);
+	return db_run(s);
 }
 
 int store_intake_recent(struct db_conn *c, long long form_id, int limit, json_t **rows)
@@ -555,7 +546,7 @@ int store_intake_rejected_resolve(struct db_conn *c, long long id, long long per
 		db_done(s);
 		return DB_ERROR;
 	}
-	if ((rc = store_intake_run(s)) < 0)
+	if ((rc = db_run(s)) < 0)
 		return rc;
 	return db_changes(c) > 0 ? 1 : 0;
 }

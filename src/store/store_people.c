@@ -54,15 +54,6 @@ static int store_people_step_error(int rc)
 	return rc < 0 ? rc : DB_ERROR;
 }
 
-/* Steps a statement that returns no rows, then finishes it. */
-static int store_people_run(struct db_stmt *s)
-{
-	int rc = db_step(s);
-
-	db_done(s);
-	return rc == DB_DONE ? 0 : store_people_step_error(rc);
-}
-
 /* The same for a write whose job needs only "done or failed" (no rows, no
  * db_changes): on PostgreSQL it rides with the job's next round trip. */
 static int store_people_run_deferred(struct db_stmt *s)
@@ -276,7 +267,7 @@ static int store_people_update_step(struct db_conn *c, const char *sql, long lon
 		db_done(s);
 		return DB_ERROR;
 	}
-	return store_people_run(s);
+	return db_run(s);
 }
 
 int store_people_update(struct db_conn *c, long long id, json_t *row, const void *demo,
@@ -369,7 +360,7 @@ static int store_people_claim(struct db_conn *c, struct db_stmt *s, long long id
 		db_done(s);
 		return DB_ERROR;
 	}
-	rc = store_people_run(s);
+	rc = db_run(s);
 	if (rc < 0)
 		return rc;
 	return db_changes(c) > 0 ? 1 : 0;
@@ -667,7 +658,7 @@ int store_people_fts_refresh(struct db_conn *c, long long id)
 		db_done(s);
 		goto fail;
 	}
-	rc = store_people_run(s);
+	rc = db_run(s);
 fail:
 	buf_free(&name);
 	buf_free(&contact);
@@ -738,7 +729,7 @@ int store_people_fts_insert(struct db_conn *c, long long id, const struct store_
 			db_done(s);
 			return DB_ERROR;
 		}
-		return store_people_run(s);
+		return db_run(s);
 	}
 	buf_init(&name, 3 * LIMIT_NAME + 8);
 	buf_init(&contact, STORE_FTS_CONTACT_MAX);
@@ -768,7 +759,7 @@ static int store_people_absorb_step(struct db_conn *c, const char *sql, long lon
 		db_done(s);
 		return DB_ERROR;
 	}
-	return store_people_run(s);
+	return db_run(s);
 }
 
 int store_people_absorb(struct db_conn *c, long long keep, long long drop, long long by,
@@ -1047,7 +1038,7 @@ int store_flag_resolve(struct db_conn *c, long long id, const char *status, long
 		db_done(s);
 		return DB_ERROR;
 	}
-	rc = store_people_run(s);
+	rc = db_run(s);
 	if (rc < 0)
 		return rc;
 	return db_changes(c) > 0 ? 1 : 0;

@@ -108,15 +108,6 @@ static long long search_now_ms(void)
 
 /* ---- the index file's state ---- */
 
-/* Steps a bound statement that returns no rows, and finishes it. 0 or < 0. */
-static int search_run(struct db_stmt *s)
-{
-	int rc = db_step(s);
-
-	db_done(s);
-	return rc == DB_DONE ? 0 : rc < 0 ? rc : DB_ERROR;
-}
-
 static int search_state_get(struct db_conn *c, const char *k, long long *v)
 {
 	struct db_stmt *s = db_prepare(c, "SELECT v FROM search.search_state WHERE k = ?");
@@ -137,7 +128,7 @@ static int search_state_set(struct db_conn *c, const char *k, long long v)
 		db_done(s);
 		return DB_ERROR;
 	}
-	return search_run(s);
+	return db_run(s);
 }
 
 /* The log's last seq (0 when empty). */
@@ -291,7 +282,7 @@ static int search_insert_text(struct search_indexer *ix, const struct search_ent
 		db_done(s);
 		return DB_ERROR;
 	}
-	return search_run(s);
+	return db_run(s);
 }
 
 /* One chunk of the log: the people named after the position, each once,
