@@ -156,8 +156,9 @@ repeats=$(field "$tmp/intake.out" repeats)
 intake_rps=$(awk -v r="$ok" -v s="$secs" 'BEGIN { printf "%.0f", r / s }')
 # the writer's group commits: how many leads shared each commit and fsync
 curl -s --max-time 5 "$base/metrics" >"$tmp/metrics" || : >"$tmp/metrics"
-commits=$(awk '$1 == "onramp_db_commits_total" { print $2 }' "$tmp/metrics")
-jobs=$(awk '$1 == "onramp_db_write_jobs_total" { print $2 }' "$tmp/metrics")
+metric() { awk -v k="$1" '$1 == k { print $2; exit }' "$tmp/metrics"; }
+commits=$(metric onramp_db_commits_total)
+jobs=$(metric onramp_db_write_jobs_total)
 kill -TERM "$serve_pid"
 wait "$serve_pid" || { echo "bench: onramp serve failed on SIGTERM:" >&2; tail -n 20 "$d/stderr" >&2; exit 1; }
 serve_pid=""
@@ -189,6 +190,22 @@ raw_us=$(awk -v r="$raw_rps" 'BEGIN { printf "%.0f", 1e6 / r }')
 echo "  CPU per lead: onramp $(per_lead $((cpu1 - cpu0))) us (writer thread $w_us, syncer $s_us, search indexer $x_us, HTTP and the rest $rest_us); raw SQLite $raw_us us on one core"
 echo "  the one writer thread at $w_us us per lead allows at most $(awk -v w="$w_us" 'BEGIN { if (w > 0) printf "%.0f", 1e6 / w; else printf "?" }') leads/s"
 echo "  answered 2xx: $ok (repeats by a variant: $repeats); other statuses: $other; leads stored: $stored; people: $people (counter: $counted)"
+# Where a lead's time went on the server (means over the run, from
+# /metrics): the writer's queue, its group up to COMMIT, the wait for the
+# syncer's fsync, and the rest of the time from routing to the answer
+# (parsing, validating, answering). Each connection waits for its answer
+# before it sends the next lead, so this time bounds what CONNS
+# connections can send.
+mean_ms() { awk -v t="${1:-0}" -v n="${2:-0}" 'BEGIN { if (n > 0) printf "%.2f", t * 1000 / n; else printf "?" }'; }
+route_s=$(metric onramp_http_request_duration_seconds_sum)
+routed=$(metric onramp_http_request_duration_seconds_count)
+q_ms=$(mean_ms "$(metric onramp_db_write_queue_seconds_total)" "$jobs")
+r_ms=$(mean_ms "$(metric onramp_db_write_run_seconds_total)" "$jobs")
+y_ms=$(mean_ms "$(metric onramp_db_write_sync_wait_seconds_total)" "$jobs")
+fsyncs=$(metric onramp_db_fsyncs_total)
+f_ms=$(mean_ms "$(metric onramp_db_fsync_seconds_total)" "$fsyncs")
+s_ms=$(mean_ms "$route_s" "$routed")
+echo "  server time per lead (mean $s_ms ms from routing to answer): writer queue $q_ms ms, group until COMMIT $r_ms ms, until fsync $y_ms ms ($fsyncs fsyncs, $f_ms ms each), the rest $(awk -v a="$s_ms" -v q="$q_ms" -v r="$r_ms" -v y="$y_ms" 'BEGIN { printf "%.2f", a - q - r - y }') ms"
 [ "$VOLUNTEERS" -eq 0 ] || echo "  assigned to a volunteer: $assigned (their kept queue sizes add up to $queued)"
 
 fail=0

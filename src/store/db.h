@@ -68,6 +68,15 @@ struct db_stats {
 	 * those of at most 2^i jobs and more than 2^(i-1) (a histogram whose
 	 * last bucket ends at LIMIT_DB_GROUP_MAX). */
 	unsigned long long batches[DB_BATCH_BUCKETS];
+	/* Where the jobs' time went, in microseconds summed over jobs: waiting
+	 * in the writer's queue; from their group's start to its COMMIT
+	 * (their own work, the group's other jobs, the commit); and from the
+	 * COMMIT to the fsync that made it durable (SQLite, whose syncer
+	 * fsyncs after COMMIT; on PostgreSQL the COMMIT waits for the disk
+	 * itself and this stays 0). Divided by jobs: each part's mean. */
+	unsigned long long queue_us, run_us, sync_wait_us;
+	unsigned long long fsyncs;   /* the syncer's fsyncs (SQLite) */
+	unsigned long long fsync_us; /* their time, summed */
 };
 /* Fills *out with a consistent snapshot of the counters. Thread-safe. */
 void db_stats(struct db *db, struct db_stats *out);

@@ -96,6 +96,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/limits.h"
 #include "lib/log.h"
@@ -110,7 +111,19 @@ struct db_job {
 	db_done_fn      notify;    /* db_write_async: called instead, then the job freed */
 	void           *notify_arg;
 	struct db_job  *next;
+	/* When it was queued and when its group committed (writer_now_us):
+	 * for the time counters of db_stats. */
+	long long       queued_us, committed_us;
 };
+
+/* A monotonic clock in microseconds, for the writer's time counters. */
+static long long writer_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* Hands a finished job back: posts its waiting caller, or (asynchronous)
  * tells its callback and frees it. A job is its caller's again once
@@ -145,6 +158,11 @@ struct db_writer {
 	int                 stopping;
 	unsigned long long  groups, jobs;
 	unsigned long long  batches[DB_BATCH_BUCKETS];
+	/* Time, in microseconds summed over jobs (under mu): in the queue,
+	 * from their group's start to its commit, from the commit to the
+	 * fsync that made it durable (the syncer's engines); and the
+	 * syncer's fsyncs and their time. */
+	unsigned long long  queue_us, run_us, sync_wait_us, fsyncs, fsync_us;
 	/* Writer thread only. */
 	int                 txn_broken;  /* a rollback failed: do not commit */
 	size_t              group_max;   /* jobs per group: the engine's cap */
@@ -462,7 +480,8 @@ static void *writer_syncer_main(void *p)
 {
 	struct db_writer *w = p;
 	struct db_job *list, *job, *next;
-	unsigned long long groups;
+	unsigned long long groups, wait;
+	long long t0, t1;
 	int rc;
 
 	(void)pthread_setname_np(pthread_self(), "onramp-syncer");  /* for top -H and the bench */
@@ -480,7 +499,11 @@ static void *writer_syncer_main(void *p)
 
 		/* Every job in list was committed (its frames written) before
 		 * it was handed over: this fsync covers them all. */
+		t0 = writer_now_us();
 		rc = db_conn_sync(w->c);
+		t1 = writer_now_us();
+		for (wait = 0, job = list; job; job = job->next)
+			wait += (unsigned long long)(t1 - job->committed_us);
 		if (rc < 0 && !w->sync_failed) {
 			log_error("store: the database could not be synced to disk; every write"
 			          " fails from now on (restart the server once the disk is fixed)");
@@ -489,6 +512,9 @@ static void *writer_syncer_main(void *p)
 		pthread_mutex_lock(&w->mu);
 		if (rc >= 0)
 			w->synced += groups;
+		w->fsyncs++;
+		w->fsync_us += (unsigned long long)(t1 - t0);
+		w->sync_wait_us += wait;
 		pthread_mutex_unlock(&w->mu);
 		for (job = list; job; job = next) {
 			/* A job is its caller's again once posted: read it first. */
@@ -509,6 +535,8 @@ static void *writer_main(void *p)
 	struct writer_tally t;
 	size_t n, k;
 	struct db_job *job;
+	long long start, end;
+	unsigned long long queue_us;
 
 	(void)pthread_setname_np(pthread_self(), "onramp-writer");  /* for top -H and the bench */
 	writer_current = w;
@@ -531,6 +559,9 @@ static void *writer_main(void *p)
 		w->queued -= n;
 		pthread_mutex_unlock(&w->mu);
 
+		start = writer_now_us();
+		for (queue_us = 0, k = 0; k < n; k++)
+			queue_us += (unsigned long long)(start - w->batch[k]->queued_us);
 		memset(&t, 0, sizeof(t));
 		if (w->sync_failed) {
 			for (k = 0; k < n; k++)
@@ -538,8 +569,13 @@ static void *writer_main(void *p)
 		} else {
 			writer_run_group(w, w->batch, n, &t);
 		}
+		end = writer_now_us();
+		for (k = 0; k < n; k++)
+			w->batch[k]->committed_us = end;
 
 		pthread_mutex_lock(&w->mu);
+		w->queue_us += queue_us;
+		w->run_us += (unsigned long long)(end - start) * n;
 		w->groups += t.groups;
 		if (!w->sync_deferred)
 			w->synced += t.groups;  /* COMMIT was the fsync */
@@ -664,6 +700,7 @@ static int writer_enqueue(struct db_writer *w, struct db_job *job)
 	else
 		w->head = job;
 	w->tail = job;
+	job->queued_us = writer_now_us();
 	w->queued++;
 	/* While the writer runs a group it does not sleep: no wake needed. */
 	if (w->writer_waiting)
@@ -770,5 +807,10 @@ void db_writer_stats(struct db_writer *w, struct db_stats *out)
 	out->shared = w->shared;
 	out->reruns = w->reruns;
 	memcpy(out->batches, w->batches, sizeof(out->batches));
+	out->queue_us = w->queue_us;
+	out->run_us = w->run_us;
+	out->sync_wait_us = w->sync_wait_us;
+	out->fsyncs = w->fsyncs;
+	out->fsync_us = w->fsync_us;
 	pthread_mutex_unlock(&w->mu);
 }

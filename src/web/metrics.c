@@ -118,6 +118,13 @@ static void metrics_latency_render(buf *out)
 	buf_printf(out, "onramp_http_request_duration_seconds_count %llu\n", cum);
 }
 
+/* A counter of seconds, kept in microseconds. */
+static void metrics_seconds(buf *out, const char *name, const char *help, unsigned long long us)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu.%06llu\n", name, help, name, name,
+	           us / 1000000, us % 1000000);
+}
+
 static void metrics_db_render(buf *out, struct db *db)
 {
 	struct db_stats st;
@@ -153,6 +160,18 @@ static void metrics_db_render(buf *out, struct db *db)
 	                " job after one of their jobs failed without one.\n"
 	                "# TYPE onramp_db_group_reruns_total counter\n"
 	                "onramp_db_group_reruns_total %llu\n", st.reruns);
+	metrics_seconds(out, "onramp_db_write_queue_seconds_total",
+	                "Time write jobs waited in the writer's queue, summed over jobs.", st.queue_us);
+	metrics_seconds(out, "onramp_db_write_run_seconds_total",
+	                "Time from a write job's group starting to its COMMIT, summed over jobs.",
+	                st.run_us);
+	metrics_seconds(out, "onramp_db_write_sync_wait_seconds_total",
+	                "Time from a write job's COMMIT to the fsync that made it durable (SQLite's"
+	                " syncer), summed over jobs.", st.sync_wait_us);
+	buf_printf(out, "# HELP onramp_db_fsyncs_total The syncer's fsyncs of the WAL (SQLite).\n"
+	                "# TYPE onramp_db_fsyncs_total counter\n"
+	                "onramp_db_fsyncs_total %llu\n", st.fsyncs);
+	metrics_seconds(out, "onramp_db_fsync_seconds_total", "Time those fsyncs took.", st.fsync_us);
 	buf_printf(out, "# HELP onramp_db_write_queued Jobs waiting for the writer now.\n"
 	                "# TYPE onramp_db_write_queued gauge\n"
 	                "onramp_db_write_queued %llu\n", st.queued);

@@ -46,20 +46,36 @@ static void test_readyz(void **state)
 	client_free(c);
 }
 
-/* The value of the first line of body starting with prefix, or -1. */
-static long long metric(const char *body, const char *prefix)
+/* The value's text on the first line of body starting with prefix, or NULL. */
+static const char *metric_text(const char *body, const char *prefix)
 {
 	const char *p = body;
 	size_t n = strlen(prefix);
 
 	while (p && *p) {
 		if (strncmp(p, prefix, n) == 0 && p[n] == ' ')
-			return strtoll(p + n + 1, NULL, 10);
+			return p + n + 1;
 		p = strchr(p, '\n');
 		if (p)
 			p++;
 	}
-	return -1;
+	return NULL;
+}
+
+/* That value as an integer, or -1. */
+static long long metric(const char *body, const char *prefix)
+{
+	const char *v = metric_text(body, prefix);
+
+	return v ? strtoll(v, NULL, 10) : -1;
+}
+
+/* That value as seconds (a counter of time), or -1. */
+static double metric_seconds(const char *body, const char *prefix)
+{
+	const char *v = metric_text(body, prefix);
+
+	return v ? strtod(v, NULL) : -1;
 }
 
 static void test_metrics_count_requests_and_commits(void **state)
@@ -96,6 +112,21 @@ static void test_metrics_count_requests_and_commits(void **state)
 	/* the signup's commit was on disk before its 303 */
 	assert_true(metric(client_body(c), "onramp_db_commits_durable_total") > commits);
 	assert_true(metric(client_body(c), "onramp_http_request_duration_seconds_count") >= 5);
+	/* where the writer's jobs spent their time: the signup's group took
+	 * some; on SQLite the syncer's fsync came after its COMMIT, on
+	 * PostgreSQL the COMMIT was the flush */
+	assert_true(metric_seconds(client_body(c), "onramp_db_write_queue_seconds_total") >= 0);
+	assert_true(metric_seconds(client_body(c), "onramp_db_write_run_seconds_total") > 0);
+	if (harness_pg()) {
+		assert_int_equal(metric(client_body(c), "onramp_db_fsyncs_total"), 0);
+		assert_true(metric_seconds(client_body(c), "onramp_db_write_sync_wait_seconds_total") == 0);
+	} else {
+		assert_true(metric(client_body(c), "onramp_db_fsyncs_total") > 0);
+		assert_true(metric(client_body(c), "onramp_db_fsyncs_total") <=
+		            metric(client_body(c), "onramp_db_commits_durable_total"));
+		assert_true(metric_seconds(client_body(c), "onramp_db_fsync_seconds_total") > 0);
+		assert_true(metric_seconds(client_body(c), "onramp_db_write_sync_wait_seconds_total") > 0);
+	}
 	assert_non_null(strstr(client_body(c), "onramp_db_write_batch_jobs_bucket{le=\"+Inf\"}"));
 	assert_non_null(strstr(client_body(c), "onramp_db_pool_connections{state=\"in_use\"}"));
 	assert_non_null(strstr(client_body(c), harness_pg() ? "engine=\"postgres\""
