@@ -186,9 +186,12 @@ w_us=$(per_lead $((writer1 - writer0)))
 s_us=$(per_lead $((syncer1 - syncer0)))
 x_us=$(per_lead $((search1 - search0)))
 rest_us=$(per_lead $((cpu1 - cpu0 - (writer1 - writer0) - (syncer1 - syncer0) - (search1 - search0))))
+all_us=$(per_lead $((cpu1 - cpu0)))
 raw_us=$(awk -v r="$raw_rps" 'BEGIN { printf "%.0f", 1e6 / r }')
-echo "  CPU per lead: onramp $(per_lead $((cpu1 - cpu0))) us (writer thread $w_us, syncer $s_us, search indexer $x_us, HTTP and the rest $rest_us); raw SQLite $raw_us us on one core"
+echo "  CPU per lead: onramp $all_us us (writer thread $w_us, syncer $s_us, search indexer $x_us, HTTP and the rest $rest_us); raw SQLite $raw_us us on one core"
 echo "  the one writer thread at $w_us us per lead allows at most $(awk -v w="$w_us" 'BEGIN { if (w > 0) printf "%.0f", 1e6 / w; else printf "?" }') leads/s"
+# wrk runs on the same cores: what the server alone would take of them
+echo "  onramp at $all_us us of CPU per lead allows at most $(awk -v u="$all_us" -v c="$(nproc)" 'BEGIN { if (u > 0) printf "%.0f", c * 1e6 / u; else printf "?" }') leads/s on $(nproc) cores, if the load generator (here on the same cores) ran elsewhere"
 echo "  answered 2xx: $ok (repeats by a variant: $repeats); other statuses: $other; leads stored: $stored; people: $people (counter: $counted)"
 # Where a lead's time went on the server (means over the run, from
 # /metrics): the writer's queue, its group up to COMMIT, the wait for the

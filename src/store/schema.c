@@ -270,5 +270,7 @@ const struct migration migrations[] = {
 	  schema_v13_intake_fold_sqlite, schema_v13_intake_fold_postgres },
 	{ 14, "volunteers' queue sizes kept as they change", schema_v14_volunteer_load_sqlite,
 	  schema_v14_volunteer_load_postgres },
+	{ 15, "the email and phone keys without a rowid", schema_v15_key_tables_sqlite,
+	  schema_v15_key_tables_postgres },
 };
 const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -1449,6 +1449,79 @@ static void test_counters_unknown_trigger(void **state)
 	assert_int_equal(writer_temp_triggers(f->db), 0);
 }
 
+/* Applies migration m's SQLite text and records it, as db_migrate does:
+ * to leave a database at an older version. */
+static int job_apply_migration(struct db_conn *c, void *arg)
+{
+	const struct migration *m = arg;
+	struct db_stmt *st;
+	int rc;
+
+	if ((rc = db_exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	                     " version INTEGER PRIMARY KEY, name TEXT, applied_at INTEGER)")) < 0 ||
+	    (rc = db_exec(c, m->sqlite)) < 0)
+		return rc;
+	if ((st = db_prepare(c, "INSERT INTO schema_migrations (version, name, applied_at)"
+	                        " VALUES (?, ?, 0)")) == NULL)
+		return DB_ERROR;
+	rc = db_bind_int(st, 1, m->version) == DB_OK && db_bind_text(st, 2, m->name) == DB_OK
+	             ? db_step(st) : DB_ERROR;
+	db_done(st);
+	return rc == DB_DONE ? 0 : DB_ERROR;
+}
+
+/* Migration 15 rebuilds the email and phone keys as WITHOUT ROWID tables:
+ * on a database at version 14 with people in it, every key survives, the
+ * keys stay unique and deleted with their person, and the counters equal
+ * a recount before and after. */
+static void test_migration_15_key_tables(void **state)
+{
+	struct fx *f = *state;
+	struct lead_job leads[3] = { { 1, 0 }, { 2, 0 }, { 3, 0 } }, later = { 4, 0 };
+	long long gone = 2;
+	char err[256];
+	int applied = 0;
+	size_t i;
+
+	for (i = 0; i < migrations_count && migrations[i].version <= 14; i++)
+		assert_int_equal(db_write(f->db, job_apply_migration, (void *)&migrations[i]), 0);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM sqlite_master WHERE name IN"
+	                                   " ('person_emails', 'person_phones')"
+	                                   " AND sql LIKE '%WITHOUT ROWID%'"), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(db_write(f->db, job_lead, &leads[i]), 0);
+	assert_counters_exact(f->db, 3);
+
+	assert_int_equal(db_migrate(f->db, &applied, err, sizeof(err)), 0);
+	assert_int_equal(applied, (int)migrations_count - 14);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM sqlite_master WHERE name IN"
+	                                   " ('person_emails', 'person_phones')"
+	                                   " AND sql LIKE '%WITHOUT ROWID%'"), 2);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM person_emails"
+	                                   " WHERE email = 'p' || person_id || '@example.org'"), 3);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM person_phones"
+	                                   " WHERE phone = '+1206555' || printf('%04d', person_id)"), 3);
+	assert_counters_exact(f->db, 3);
+	/* the indexes and triggers came back with the tables */
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM sqlite_master WHERE name IN"
+	                                   " ('person_emails_person', 'person_phones_person',"
+	                                   "  'intake_count_emails_ins', 'intake_count_emails_del',"
+	                                   "  'intake_count_phones_ins', 'intake_count_phones_del')"), 6);
+	/* a key is still unique */
+	assert_true(db_write(f->db, job_exec, (void *)"INSERT INTO person_emails"
+	                     " (email, person_id, created_at) VALUES ('p1@example.org', 3, 0)") < 0);
+	assert_true(db_write(f->db, job_exec, (void *)"INSERT INTO person_phones"
+	                     " (phone, person_id, created_at) VALUES ('+12065550001', 3, 0)") < 0);
+	/* and counted as it comes and goes (a person's keys go with them) */
+	assert_int_equal(db_write(f->db, job_lead, &later), 0);
+	assert_int_equal(db_write(f->db, job_delete_person, &gone), 0);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM person_emails WHERE person_id = 2"),
+	                 0);
+	assert_counters_exact(f->db, 3);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM pragma_integrity_check"
+	                                   " WHERE integrity_check <> 'ok'"), 0);
+}
+
 static void test_deferred_work(void **state)
 {
 	struct fx *f = *state;
@@ -1824,6 +1897,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deferred_work, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_counters_per_group, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_counters_unknown_trigger, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_migration_15_key_tables, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_pool_limit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_backup_while_writing, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_backup_refuses_existing_file, fx_setup, fx_teardown),

@@ -1233,7 +1233,7 @@ static void test_search_plans_use_indexes(void **state)
 	assert_plan(fx, &f, 1, "person_choices_code");
 	RESET_FILTER();
 	f.email = "x@example.com";
-	assert_plan(fx, &f, 0, "sqlite_autoindex_person_emails_1");
+	assert_plan(fx, &f, 0, "SEARCH e USING PRIMARY KEY (email=?)");
 	RESET_FILTER();
 	f.text = "maria";
 	assert_plan(fx, &f, 0, "VIRTUAL TABLE INDEX");
