@@ -39,6 +39,9 @@ void db_close(struct db *db);
 /* Applies pending migrations in order, each in its own transaction.
  * Sets *applied to how many ran. Returns 0 or -1 with a reason. */
 int db_migrate(struct db *db, int *applied, char *err, size_t errlen);
+/* The same, stopping after version last: leaves a database at an older
+ * version (to test a later migration on it). */
+int db_migrate_upto(struct db *db, int last, int *applied, char *err, size_t errlen);
 /* Returns 1 if every migration is applied, 0 if not, -1 on error. */
 int db_migrations_current(struct db *db);
 

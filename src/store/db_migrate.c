@@ -17,6 +17,7 @@
  */
 #include "store/sql.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -161,6 +162,11 @@ static int migrate_job_apply(struct db_conn *c, void *arg)
 
 int db_migrate(struct db *db, int *applied, char *err, size_t errlen)
 {
+	return db_migrate_upto(db, INT_MAX, applied, err, errlen);
+}
+
+int db_migrate_upto(struct db *db, int last, int *applied, char *err, size_t errlen)
+{
 	static const char *const step_name[] = {
 		"", "reading schema_migrations", "no SQL for this database",
 		"running its SQL", "recording it",
@@ -188,7 +194,7 @@ int db_migrate(struct db *db, int *applied, char *err, size_t errlen)
 		         "program's %d; run a newer Onramp", newest, migrate_last_version());
 		return -1;
 	}
-	for (i = 0; i < migrations_count; i++) {
+	for (i = 0; i < migrations_count && migrations[i].version <= last; i++) {
 		a.m = &migrations[i];
 		a.failed_at = 0;
 		rc = db_write(db, migrate_job_apply, &a);
