@@ -156,9 +156,8 @@ repeats=$(field "$tmp/intake.out" repeats)
 intake_rps=$(awk -v r="$ok" -v s="$secs" 'BEGIN { printf "%.0f", r / s }')
 # the writer's group commits: how many leads shared each commit and fsync
 curl -s --max-time 5 "$base/metrics" >"$tmp/metrics" || : >"$tmp/metrics"
-metric() { awk -v k="$1" '$1 == k { print $2; exit }' "$tmp/metrics"; }
-commits=$(metric onramp_db_commits_total)
-jobs=$(metric onramp_db_write_jobs_total)
+commits=$(field "$tmp/metrics" onramp_db_commits_total)
+jobs=$(field "$tmp/metrics" onramp_db_write_jobs_total)
 kill -TERM "$serve_pid"
 wait "$serve_pid" || { echo "bench: onramp serve failed on SIGTERM:" >&2; tail -n 20 "$d/stderr" >&2; exit 1; }
 serve_pid=""
@@ -200,13 +199,13 @@ echo "  answered 2xx: $ok (repeats by a variant: $repeats); other statuses: $oth
 # before it sends the next lead, so this time bounds what CONNS
 # connections can send.
 mean_ms() { awk -v t="${1:-0}" -v n="${2:-0}" 'BEGIN { if (n > 0) printf "%.2f", t * 1000 / n; else printf "?" }'; }
-route_s=$(metric onramp_http_request_duration_seconds_sum)
-routed=$(metric onramp_http_request_duration_seconds_count)
-q_ms=$(mean_ms "$(metric onramp_db_write_queue_seconds_total)" "$jobs")
-r_ms=$(mean_ms "$(metric onramp_db_write_run_seconds_total)" "$jobs")
-y_ms=$(mean_ms "$(metric onramp_db_write_sync_wait_seconds_total)" "$jobs")
-fsyncs=$(metric onramp_db_fsyncs_total)
-f_ms=$(mean_ms "$(metric onramp_db_fsync_seconds_total)" "$fsyncs")
+route_s=$(field "$tmp/metrics" onramp_http_request_duration_seconds_sum)
+routed=$(field "$tmp/metrics" onramp_http_request_duration_seconds_count)
+q_ms=$(mean_ms "$(field "$tmp/metrics" onramp_db_write_queue_seconds_total)" "$jobs")
+r_ms=$(mean_ms "$(field "$tmp/metrics" onramp_db_write_run_seconds_total)" "$jobs")
+y_ms=$(mean_ms "$(field "$tmp/metrics" onramp_db_write_sync_wait_seconds_total)" "$jobs")
+fsyncs=$(field "$tmp/metrics" onramp_db_fsyncs_total)
+f_ms=$(mean_ms "$(field "$tmp/metrics" onramp_db_fsync_seconds_total)" "$fsyncs")
 s_ms=$(mean_ms "$route_s" "$routed")
 echo "  server time per lead (mean $s_ms ms from routing to answer): writer queue $q_ms ms, group until COMMIT $r_ms ms, until fsync $y_ms ms ($fsyncs fsyncs, $f_ms ms each), the rest $(awk -v a="$s_ms" -v q="$q_ms" -v r="$r_ms" -v y="$y_ms" 'BEGIN { printf "%.2f", a - q - r - y }') ms"
 [ "$VOLUNTEERS" -eq 0 ] || echo "  assigned to a volunteer: $assigned (their kept queue sizes add up to $queued)"
