@@ -689,6 +689,7 @@ fail_mem:
  * (logged) when the writer is stopping. */
 static int writer_enqueue(struct db_writer *w, struct db_job *job)
 {
+	job->queued_us = writer_now_us();  /* outside mu: every caller queues under it */
 	pthread_mutex_lock(&w->mu);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->mu);
@@ -700,7 +701,6 @@ static int writer_enqueue(struct db_writer *w, struct db_job *job)
 	else
 		w->head = job;
 	w->tail = job;
-	job->queued_us = writer_now_us();
 	w->queued++;
 	/* While the writer runs a group it does not sleep: no wake needed. */
 	if (w->writer_waiting)
