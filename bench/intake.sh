@@ -17,8 +17,10 @@
 #      earlier person by an email or phone variant; then the stored leads
 #      are checked against the 2xx answers and the counters against a
 #      recount.
-# Prints the three rates, the intake's p50/p99, the ratios, and the CPU
-# each lead cost the server (the writer thread's share bounds the rate);
+# Prints the three rates, the intake's p50/p99, the ratios, the CPU each
+# lead cost the server (the writer thread's share bounds the rate), and
+# where the cores went per lead (wrk, the server, its kernel time, idle)
+# beside the 100 us per lead that 20,000 leads/s leaves on 2 cores;
 # fails if an answer was not 2xx, a lead answered 2xx is missing, or the
 # counters differ from a recount. Targets (issue 7): >= 20,000 leads/s on 2
 # cores, and >= 0.3 of the lower limit. Settings: BUILD, ONRAMP_BIN,
@@ -140,12 +142,20 @@ thread_ticks() {
 		[ "$(cat "$t/comm" 2>/dev/null)" = "$1" ] && awk '{ print $14 + $15 }' "$t/stat"
 	done | awk '{ n += $1 } END { print n + 0 }'
 }
+# the server's kernel time alone (sockets, epoll, WAL writes, fsyncs)
+proc_sys_ticks() { awk '{ print $15 }' "/proc/$serve_pid/stat"; }
+# the machine's idle time, all cores (the 4th and 5th numbers: idle, iowait)
+idle_ticks() { awk '$1 == "cpu" { print $5 + $6; exit }' /proc/stat; }
 cpu0=$(proc_ticks); writer0=$(thread_ticks onramp-writer); syncer0=$(thread_ticks onramp-syncer)
-search0=$(thread_ticks onramp-search)
-ONRAMP_BENCH_FORMS="$tmp/forms" wrk -t$THREADS -c$CONNS -d"${SECONDS_RUN}s" --latency \
+search0=$(thread_ticks onramp-search); sys0=$(proc_sys_ticks); idle0=$(idle_ticks)
+# wrk runs in a shell of its own, which reads wrk's CPU time (its
+# children's, once waited for) from /proc when wrk has ended
+ONRAMP_BENCH_FORMS="$tmp/forms" sh -c 'wrk "$@"; s=$?
+	awk "{ print \$16 + \$17 }" /proc/$$/stat >"$0"; exit $s' "$tmp/wrk.ticks" \
+	-t$THREADS -c$CONNS -d"${SECONDS_RUN}s" --latency \
 	-s "$HERE/intake.lua" "$base/" >"$tmp/intake.out" 2>&1
 cpu1=$(proc_ticks); writer1=$(thread_ticks onramp-writer); syncer1=$(thread_ticks onramp-syncer)
-search1=$(thread_ticks onramp-search)
+search1=$(thread_ticks onramp-search); sys1=$(proc_sys_ticks); idle1=$(idle_ticks)
 sleep 1 # requests cut off by wrk's stop finish
 ok=$(awk '$1 == "status" && ($2 == 201 || $2 == 200) { n += $3 } END { print n + 0 }' "$tmp/intake.out")
 other=$(awk '$1 == "status" && $2 != 201 && $2 != 200 { n += $3 } END { print n + 0 }' "$tmp/intake.out")
@@ -188,6 +198,13 @@ rest_us=$(per_lead $((cpu1 - cpu0 - (writer1 - writer0) - (syncer1 - syncer0) - 
 all_us=$(per_lead $((cpu1 - cpu0)))
 raw_us=$(awk -v r="$raw_rps" 'BEGIN { printf "%.0f", 1e6 / r }')
 echo "  CPU per lead: onramp $all_us us (writer thread $w_us, syncer $s_us, search indexer $x_us, HTTP and the rest $rest_us); raw SQLite $raw_us us on one core"
+# Where the cores went, per lead, beside what the target leaves: at 20,000
+# leads/s the machine's cores give nproc * 50 us to each lead, for the
+# load generator and the server together.
+wrk_us=$(per_lead "$(cat "$tmp/wrk.ticks" 2>/dev/null || echo 0)")
+sys_us=$(per_lead $((sys1 - sys0)))
+idle_us=$(per_lead $((idle1 - idle0)))
+echo "  the cores per lead: wrk (the load generator, same cores) $wrk_us us, onramp $all_us us (in the kernel $sys_us: sockets, epoll, WAL writes, fsyncs; its own code and libraries $((all_us - sys_us))), idle $idle_us; 20000 leads/s leaves $(awk -v c="$(nproc)" 'BEGIN { printf "%.0f", c * 1e6 / 20000 }') us for everything"
 echo "  the one writer thread at $w_us us per lead allows at most $(awk -v w="$w_us" 'BEGIN { if (w > 0) printf "%.0f", 1e6 / w; else printf "?" }') leads/s"
 # wrk runs on the same cores: what the server alone would take of them
 echo "  onramp at $all_us us of CPU per lead allows at most $(awk -v u="$all_us" -v c="$(nproc)" 'BEGIN { if (u > 0) printf "%.0f", c * 1e6 / u; else printf "?" }') leads/s on $(nproc) cores, if the load generator (here on the same cores) ran elsewhere"
