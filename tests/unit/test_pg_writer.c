@@ -7,6 +7,13 @@
  * failure's class, undoes only that job, and never reaches another job of
  * the same group.
  *
+ * And a job that answers DB_RETRY (another transaction got in the way) is
+ * undone and run again: at once when it is the first job of its
+ * transaction; when jobs before it share the transaction, only after they
+ * are committed (a rerun beside the locks they hold could meet the same
+ * wait every time); and after LIMIT_DB_JOB_RETRIES reruns its caller hears
+ * DB_RETRY, the other jobs of the group untouched.
+ *
  * The SQLite tests always run (there a deferred statement runs at once).
  * With ONRAMP_TEST_PG set (tests/run.sh's PostgreSQL pass) the same tests
  * run on a fresh PostgreSQL database, where the statements really travel in
@@ -20,6 +27,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +35,7 @@
 
 #include <libpq-fe.h>
 
+#include "lib/limits.h"
 #include "store/db.h"
 #include "store/sql.h"
 
@@ -277,6 +286,177 @@ static void test_deferred_failure_stays_in_its_job(void **state)
 	assert_int_equal(rows(f), 2 * (GROUP_JOBS - 1));
 }
 
+/* ---- DB_RETRY: a job another transaction got in the way of ---------- */
+
+/* A job that holds the writer until the test opens the gate, so the jobs
+ * queued meanwhile make its next group, in the order queued. */
+struct gate {
+	sem_t entered;
+	sem_t open;
+};
+
+static int job_gate(struct db_conn *c, void *arg)
+{
+	struct gate *g = arg;
+
+	(void)c;
+	sem_post(&g->entered);
+	while (sem_wait(&g->open) != 0)
+		;
+	return 0;
+}
+
+/* A job that inserts x, then answers DB_RETRY on its first `refuse` runs,
+ * as when another transaction got in the way; on each run it first notes
+ * how many rows a read connection sees committed. */
+struct retrying {
+	struct fx *f;
+	int        x;
+	int        refuse;
+	int        runs;
+	long long  seen[LIMIT_DB_JOB_RETRIES + 2];
+	int        rc;      /* what the caller heard */
+	sem_t      done;
+};
+
+static int job_retrying(struct db_conn *c, void *arg)
+{
+	struct retrying *r = arg;
+	struct db_stmt *s;
+	int rc;
+
+	if (r->runs < (int)(sizeof(r->seen) / sizeof(r->seen[0])))
+		r->seen[r->runs] = rows(r->f);
+	r->runs++;
+	s = db_prepare(c, "INSERT INTO pipe_t (x) VALUES (?)");
+	if (s == NULL)
+		return DB_ERROR;
+	db_bind_int(s, 1, r->x);
+	rc = db_step(s);
+	db_done(s);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERROR;
+	return r->runs <= r->refuse ? DB_RETRY : 0;
+}
+
+static void retrying_done(void *arg, int result)
+{
+	struct retrying *r = arg;
+
+	r->rc = result;
+	sem_post(&r->done);
+}
+
+/* Runs n jobs as one group of the writer (queued behind a gate job): job i
+ * inserts i + 1 and answers DB_RETRY on its first refuse[i] runs. Waits
+ * for all of them, and returns how many transactions and reruns the
+ * writer counted meanwhile (the gate's own transaction included). */
+static void run_one_group(struct fx *f, struct retrying *jobs, const int *refuse, int n,
+                          unsigned long long *groups, unsigned long long *retries)
+{
+	struct gate g;
+	struct retrying gate_done;
+	struct db_stats before, after;
+	int i;
+
+	memset(&gate_done, 0, sizeof(gate_done));
+	assert_int_equal(sem_init(&g.entered, 0, 0), 0);
+	assert_int_equal(sem_init(&g.open, 0, 0), 0);
+	assert_int_equal(sem_init(&gate_done.done, 0, 0), 0);
+	db_stats(f->db, &before);
+	assert_int_equal(db_write_async(f->db, job_gate, &g, 0, retrying_done, &gate_done), 0);
+	while (sem_wait(&g.entered) != 0)
+		;
+	memset(jobs, 0, (size_t)n * sizeof(*jobs));
+	for (i = 0; i < n; i++) {
+		jobs[i].f = f;
+		jobs[i].x = i + 1;
+		jobs[i].refuse = refuse[i];
+		assert_int_equal(sem_init(&jobs[i].done, 0, 0), 0);
+		assert_int_equal(db_write_async(f->db, job_retrying, &jobs[i], 0, retrying_done,
+		                                &jobs[i]), 0);
+	}
+	sem_post(&g.open);
+	while (sem_wait(&gate_done.done) != 0)
+		;
+	assert_int_equal(gate_done.rc, 0);
+	for (i = 0; i < n; i++) {
+		while (sem_wait(&jobs[i].done) != 0)
+			;
+		sem_destroy(&jobs[i].done);
+	}
+	db_stats(f->db, &after);
+	*groups = after.groups - before.groups;
+	*retries = after.retries - before.retries;
+	sem_destroy(&g.entered);
+	sem_destroy(&g.open);
+	sem_destroy(&gate_done.done);
+}
+
+static void test_retry_first_job_runs_again_at_once(void **state)
+{
+	struct fx *f = *state;
+	static const int refuse[] = { 1, 0 };
+	struct retrying j[2];
+	unsigned long long groups, retries;
+
+	run_one_group(f, j, refuse, 2, &groups, &retries);
+	assert_int_equal(j[0].rc, 0);
+	assert_int_equal(j[1].rc, 0);
+	/* undone and run again in the same transaction: its first insert did
+	 * not stay (the second would have been refused by the key) */
+	assert_int_equal(j[0].runs, 2);
+	assert_int_equal(j[0].seen[1], 0);
+	assert_int_equal(j[1].runs, 1);
+	assert_int_equal(j[1].seen[0], 0);  /* after it, in the same transaction */
+	assert_int_equal(retries, 1);
+	assert_int_equal(groups, 2);        /* the gate's, then both jobs' */
+	assert_int_equal(rows(f), 2);
+}
+
+static void test_retry_commits_the_jobs_before_it(void **state)
+{
+	struct fx *f = *state;
+	static const int refuse[] = { 0, 1, 0 };
+	struct retrying j[3];
+	unsigned long long groups, retries;
+
+	run_one_group(f, j, refuse, 3, &groups, &retries);
+	assert_int_equal(j[0].rc, 0);
+	assert_int_equal(j[1].rc, 0);
+	assert_int_equal(j[2].rc, 0);
+	/* its first run shared the transaction of job 0, not yet committed;
+	 * its second run came after job 0's COMMIT, in a new transaction */
+	assert_int_equal(j[1].runs, 2);
+	assert_int_equal(j[1].seen[0], 0);
+	assert_int_equal(j[1].seen[1], 1);
+	/* job 2 ran once, beside it in that new transaction */
+	assert_int_equal(j[2].runs, 1);
+	assert_int_equal(j[2].seen[0], 1);
+	assert_int_equal(retries, 1);
+	assert_int_equal(groups, 3);        /* the gate's, job 0's, jobs 1 and 2's */
+	assert_int_equal(rows(f), 3);
+}
+
+static void test_retry_gives_up_after_the_limit(void **state)
+{
+	struct fx *f = *state;
+	static const int refuse[] = { 0, LIMIT_DB_JOB_RETRIES + 100, 0 };
+	struct retrying j[3];
+	unsigned long long groups, retries;
+
+	run_one_group(f, j, refuse, 3, &groups, &retries);
+	assert_int_equal(j[0].rc, 0);
+	assert_int_equal(j[1].rc, DB_RETRY);
+	assert_int_equal(j[2].rc, 0);
+	/* one run beside job 0, then its own transaction: a first run and
+	 * LIMIT_DB_JOB_RETRIES reruns there; none of its inserts stayed */
+	assert_int_equal(j[1].runs, LIMIT_DB_JOB_RETRIES + 2);
+	assert_int_equal(retries, LIMIT_DB_JOB_RETRIES + 1);
+	assert_int_equal(groups, 3);
+	assert_int_equal(rows(f), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest sqlite_tests[] = {
@@ -288,6 +468,12 @@ int main(void)
 		                                fx_setup_sqlite, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_failure_stays_in_its_job,
 		                                fx_setup_sqlite, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retry_first_job_runs_again_at_once,
+		                                fx_setup_sqlite, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retry_commits_the_jobs_before_it,
+		                                fx_setup_sqlite, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retry_gives_up_after_the_limit,
+		                                fx_setup_sqlite, fx_teardown),
 	};
 	const struct CMUnitTest pg_tests[] = {
 		cmocka_unit_test_setup_teardown(test_deferred_writes_commit, fx_setup_pg, fx_teardown),
@@ -296,6 +482,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deferred_failure_reported_at_job_end,
 		                                fx_setup_pg, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_failure_stays_in_its_job,
+		                                fx_setup_pg, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retry_first_job_runs_again_at_once,
+		                                fx_setup_pg, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retry_commits_the_jobs_before_it,
+		                                fx_setup_pg, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retry_gives_up_after_the_limit,
 		                                fx_setup_pg, fx_teardown),
 	};
 	int rc = cmocka_run_group_tests_name("writer, sqlite", sqlite_tests, NULL, NULL);
