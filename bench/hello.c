@@ -5,7 +5,9 @@
  * every request. Onramp's own figures are read against this one: the gap
  * is what routing, templates and the database cost.
  *
- * Usage: hello PORT   (listens on 127.0.0.1; stops on SIGINT or SIGTERM)
+ * Usage: hello PORT [PER_IP]   (listens on 127.0.0.1; stops on SIGINT or
+ * SIGTERM). PER_IP: the connections one address may open, as onramp's
+ * ONRAMP_HTTP_PER_IP (default LIMIT_HTTP_CONNECTIONS_PER_IP).
  *
  * Keep the MHD_start_daemon call in step with http_server_start().
  */
@@ -73,11 +75,20 @@ int main(int argc, char **argv)
 	struct sockaddr_in sa;
 	struct sigaction act;
 	char *end;
-	long port;
+	long port, per_ip = LIMIT_HTTP_CONNECTIONS_PER_IP;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: hello PORT\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: hello PORT [PER_IP]\n");
 		return 2;
+	}
+	if (argc == 3) {
+		errno = 0;
+		per_ip = strtol(argv[2], &end, 10);
+		if (errno || end == argv[2] || *end || per_ip < 1 || per_ip > LIMIT_HTTP_CONNECTIONS) {
+			fprintf(stderr, "hello: bad PER_IP %s (1 to %d)\n", argv[2],
+			        LIMIT_HTTP_CONNECTIONS);
+			return 2;
+		}
 	}
 	errno = 0;
 	port = strtol(argv[1], &end, 10);
@@ -103,7 +114,7 @@ int main(int argc, char **argv)
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LIMIT_HTTP_TIMEOUT_SECONDS,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)LIMIT_HTTP_CONNECTIONS,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LIMIT_HTTP_CONNECTIONS_PER_IP,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)per_ip,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LIMIT_HTTP_CONNECTION_MEMORY,
 		MHD_OPTION_THREAD_STACK_SIZE, (size_t)LIMIT_HTTP_THREAD_STACK,
 		MHD_OPTION_THREAD_POOL_SIZE, hello_event_threads(),
