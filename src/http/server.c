@@ -44,6 +44,11 @@
  * thread to the next (through the workers' queue lock, or MHD's resume),
  * so one thread at a time works on a request. Before the daemon stops,
  * every suspended connection is waited for: MHD must not stop with one.
+ * Meanwhile new connections are closed as they come (the accept policy),
+ * not stopped with MHD_quiesce_daemon: on an epoll daemon with its own
+ * threads that races with the event loops' own removal of the listening
+ * socket from their epoll sets, and libmicrohttpd 0.9.75 aborts the
+ * process when it loses ("Failed to remove listen FD from epoll set").
  */
 #include "http/server.h"
 
@@ -104,6 +109,7 @@ struct http_server {
 	struct conn            *whead, *wtail;
 	int                     wstop;
 	atomic_long             suspended;  /* requests suspended once and not yet over */
+	atomic_int              closing;    /* stopping: new connections are refused */
 };
 
 /* Where a request is (see "Threading" above). */
@@ -191,6 +197,18 @@ static int server_percent_ok(const char *s, size_t len)
 		i += 2;
 	}
 	return 1;
+}
+
+/* Whether to serve a new connection: not once the server is stopping
+ * (http_server_stop), when it is closed at once. */
+static enum MHD_Result server_accept_policy(void *cls, const struct sockaddr *addr,
+                                            socklen_t addrlen)
+{
+	const struct http_server *srv = cls;
+
+	(void)addr;
+	(void)addrlen;
+	return atomic_load(&srv->closing) ? MHD_NO : MHD_YES;
 }
 
 static void *server_uri_start(void *cls, const char *uri, struct MHD_Connection *mc)
@@ -993,6 +1011,7 @@ int http_server_start(const struct http_server_options *opt, struct http_server 
 	srv->dispatch = opt->dispatch;
 	srv->app = opt->app;
 	atomic_init(&srv->suspended, 0);
+	atomic_init(&srv->closing, 0);
 	if (pthread_mutex_init(&srv->wmu, NULL) != 0 || pthread_cond_init(&srv->wcv, NULL) != 0) {
 		snprintf(err, errlen, "server: cannot set up the workers' queue");
 		goto fail;
@@ -1004,7 +1023,7 @@ int http_server_start(const struct http_server_options *opt, struct http_server 
 
 	errno = 0;
 	srv->daemon = MHD_start_daemon(
-		flags, (uint16_t)opt->port, NULL, NULL, server_access, srv,
+		flags, (uint16_t)opt->port, server_accept_policy, srv, server_access, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, (void *)NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&srv->addr,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LIMIT_HTTP_TIMEOUT_SECONDS,
@@ -1044,18 +1063,17 @@ int http_server_port(const struct http_server *s)
 
 void http_server_stop(struct http_server *s)
 {
-	MHD_socket listen = MHD_INVALID_SOCKET;
 	int waited_ms = 0;
 	struct timespec ms = { 0, 10 * 1000000L };
 
 	if (!s)
 		return;
 	if (s->daemon) {
-		/* No new connections; every request that was suspended is
-		 * answered and sent first (MHD must not stop with one
-		 * suspended): a worker's handler or a parked write ends within
-		 * moments. */
-		listen = MHD_quiesce_daemon(s->daemon);
+		/* No new connections (the accept policy closes them); every
+		 * request that was suspended is answered and sent first (MHD
+		 * must not stop with one suspended): a worker's handler or a
+		 * parked write ends within moments. */
+		atomic_store(&s->closing, 1);
 		while (atomic_load(&s->suspended) > 0 && waited_ms < LIMIT_HTTP_STOP_WAIT_MS) {
 			nanosleep(&ms, NULL);
 			waited_ms += 10;
@@ -1067,7 +1085,5 @@ void http_server_stop(struct http_server *s)
 	server_workers_stop(s);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
-	if (listen != MHD_INVALID_SOCKET)
-		close(listen);
 	free(s);
 }
