@@ -69,33 +69,35 @@ static void hello_on_signal(int sig)
 	hello_stop = 1;
 }
 
+/* The whole decimal number in text, if it lies in [min, max]: 0, or -1
+ * (said on stderr, with what names it). */
+static int hello_number(const char *what, const char *text, long min, long max, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(text, &end, 10);
+	if (errno || end == text || *end || *out < min || *out > max) {
+		fprintf(stderr, "hello: bad %s %s (%ld to %ld)\n", what, text, min, max);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct MHD_Daemon *d;
 	struct sockaddr_in sa;
 	struct sigaction act;
-	char *end;
 	long port, per_ip = LIMIT_HTTP_CONNECTIONS_PER_IP;
 
 	if (argc != 2 && argc != 3) {
 		fprintf(stderr, "usage: hello PORT [PER_IP]\n");
 		return 2;
 	}
-	if (argc == 3) {
-		errno = 0;
-		per_ip = strtol(argv[2], &end, 10);
-		if (errno || end == argv[2] || *end || per_ip < 1 || per_ip > LIMIT_HTTP_CONNECTIONS) {
-			fprintf(stderr, "hello: bad PER_IP %s (1 to %d)\n", argv[2],
-			        LIMIT_HTTP_CONNECTIONS);
-			return 2;
-		}
-	}
-	errno = 0;
-	port = strtol(argv[1], &end, 10);
-	if (errno || end == argv[1] || *end || port < 1 || port > 65535) {
-		fprintf(stderr, "hello: bad port %s\n", argv[1]);
+	if (hello_number("port", argv[1], 1, 65535, &port) < 0 ||
+	    (argc == 3 && hello_number("PER_IP", argv[2], 1, LIMIT_HTTP_CONNECTIONS, &per_ip) < 0))
 		return 2;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
