@@ -136,6 +136,9 @@ static int test_dispatch(struct request *req, struct response *res)
 
 /* ---- a raw HTTP client ---- */
 
+/* A plain GET of / that asks the server to close the connection after it. */
+static const char get_and_close[] = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+
 static int client_connect(const char *src_ip, int port)
 {
 	struct sockaddr_in sa;
@@ -318,13 +321,12 @@ static void test_https_adds_hsts(void **state)
 	char err[256];
 	struct reply r;
 	int saved = g_port;
-	const char *req = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 
 	(void)state;
 	assert_int_equal(http_server_start(&opt, &s, err, sizeof(err)), 0);
 	g_port = http_server_port(s);
 	assert_true(g_port > 0);
-	roundtrip(req, &r);
+	roundtrip(get_and_close, &r);
 	g_port = saved;
 	http_server_stop(s);
 	assert_int_equal(r.status, 200);
@@ -345,7 +347,6 @@ struct knocker {
 static void *knocker_main(void *arg)
 {
 	struct knocker *k = arg;
-	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 	char answer[256];
 	int fd;
 
@@ -353,7 +354,7 @@ static void *knocker_main(void *arg)
 		fd = client_connect(NULL, k->port);
 		if (fd < 0)
 			continue;
-		if (send_all(fd, req, sizeof(req) - 1) == 0) {
+		if (send_all(fd, get_and_close, sizeof(get_and_close) - 1) == 0) {
 			ssize_t got = read(fd, answer, sizeof(answer));  /* or closed unanswered */
 
 			(void)got;
@@ -374,7 +375,6 @@ static void *knocker_main(void *arg)
 static void test_stop_while_connections_arrive(void **state)
 {
 	struct http_server_options opt = { "127.0.0.1", 0, 0, test_dispatch, NULL, 0 };
-	const char *req = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 	struct http_server *s;
 	struct knocker k;
 	struct reply r;
@@ -389,7 +389,7 @@ static void test_stop_while_connections_arrive(void **state)
 		k.port = g_port = http_server_port(s);
 		atomic_init(&k.stop, 0);
 		assert_int_equal(pthread_create(&k.t, NULL, knocker_main, &k), 0);
-		roundtrip(req, &r);
+		roundtrip(get_and_close, &r);
 		assert_int_equal(r.status, 200);
 		reply_free(&r);
 		http_server_stop(s);
